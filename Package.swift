@@ -1,0 +1,41 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// The int8 core (VigilModel, VigilRuntime) is Foundation-free and also compiles as Embedded Swift
+// (see Tools/embedded/). Host-only concerns (mmap, NPY, JSON metadata) live in VigilIO.
+let package = Package(
+    name: "Vigil",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vigil", targets: ["vigil"]),
+        .library(name: "VigilRuntime", targets: ["VigilRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "CVigilKernels"),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto",
+                       providers: [.apt(["libmosquitto-dev"])]),
+        .target(name: "VigilModel"),
+        .target(
+            name: "VigilRuntime",
+            dependencies: ["VigilModel", "CVigilKernels", "COpenBLAS"],
+            swiftSettings: [.define("VIGIL_OPENBLAS")]
+        ),
+        .target(name: "VigilIO", dependencies: ["VigilModel"]),
+        .executableTarget(
+            name: "vigil",
+            dependencies: [
+                "VigilModel", "VigilRuntime", "VigilIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "VigilModelTests", dependencies: ["VigilModel", "VigilIO"]),
+        .testTarget(name: "VigilRuntimeTests", dependencies: ["VigilRuntime", "VigilModel", "VigilIO"]),
+        .testTarget(name: "VigilIOTests", dependencies: ["VigilIO"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

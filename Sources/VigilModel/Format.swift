@@ -1,0 +1,175 @@
+/// Constants of the `.vigil` container, version 1.0. docs/FORMAT.md is the normative description;
+/// every number here appears there.
+public enum VigilFormat {
+    /// 0x89 'V' 'I' 'G' 'L' '\r' '\n' 0x1A: a high byte and CR/LF catch 7-bit and newline mangling.
+    public static let magic: [UInt8] = [0x89, 0x56, 0x49, 0x47, 0x4C, 0x0D, 0x0A, 0x1A]
+    public static let majorVersion: UInt16 = 1
+    public static let minorVersion: UInt16 = 0
+    public static let headerSize = 64
+    public static let sectionEntrySize = 32
+    public static let tensorRecordSize = 64
+    public static let alignment = 64
+    public static let maxRank = 6
+    public static let maxSections = 32
+    /// Upper bounds that keep every size computation far from overflow on 32-bit targets too.
+    public static let maxTensors = 1 << 20
+    public static let maxOps = 1 << 20
+    public static let maxElements = 1 << 31 - 1
+}
+
+/// Section kinds: four ASCII characters read as a little-endian UInt32.
+public struct SectionKind: Equatable, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    init(_ s: StaticString) {
+        let p = s.utf8Start
+        rawValue = UInt32(p[0]) | UInt32(p[1]) << 8 | UInt32(p[2]) << 16 | UInt32(p[3]) << 24
+    }
+    public static let metadata = SectionKind("META")
+    public static let strings = SectionKind("STRS")
+    public static let tensors = SectionKind("TENS")
+    public static let graph = SectionKind("GRPH")
+    public static let weights = SectionKind("WGHT")
+    public static let plan = SectionKind("PLAN")
+    public static let signature = SectionKind("SIGN")
+
+    /// The four characters, for messages.
+    public var text: String {
+        var s = ""
+        for i in 0..<4 {
+            let b = UInt8(truncatingIfNeeded: rawValue >> (8 * UInt32(i)))
+            s += (b >= 0x20 && b < 0x7F) ? String(Unicode.Scalar(b)) : "?"
+        }
+        return s
+    }
+}
+
+/// Element types. Raw values are the on-disk codes.
+public enum DType: UInt8, Sendable {
+    case float32 = 1
+    case int8 = 2
+    case int32 = 3
+    case uint8 = 4
+
+    public var byteSize: Int {
+        switch self {
+        case .float32, .int32: 4
+        case .int8, .uint8: 1
+        }
+    }
+    public var name: String {
+        switch self {
+        case .float32: "float32"
+        case .int8: "int8"
+        case .int32: "int32"
+        case .uint8: "uint8"
+        }
+    }
+}
+
+/// Operators. Raw values are the on-disk codes; docs/FORMAT.md lists operands and attributes.
+public enum OpCode: UInt16, Sendable, CaseIterable {
+    case conv = 1
+    case depthwiseConv = 2
+    case fullyConnected = 3
+    case add = 4
+    case mul = 5
+    case concat = 6
+    case maxPool = 7
+    case averagePool = 8
+    case globalAveragePool = 9
+    case clip = 10
+    case leakyRelu = 11
+    case sigmoid = 12
+    case tanh = 13
+    case hardSwish = 14
+    case softmax = 15
+    case reshape = 16
+    case transpose = 17
+    case pad = 18
+    case quantize = 19
+    case dequantize = 20
+
+    public var name: String {
+        switch self {
+        case .conv: "Conv"
+        case .depthwiseConv: "DepthwiseConv"
+        case .fullyConnected: "FullyConnected"
+        case .add: "Add"
+        case .mul: "Mul"
+        case .concat: "Concat"
+        case .maxPool: "MaxPool"
+        case .averagePool: "AveragePool"
+        case .globalAveragePool: "GlobalAveragePool"
+        case .clip: "Clip"
+        case .leakyRelu: "LeakyRelu"
+        case .sigmoid: "Sigmoid"
+        case .tanh: "Tanh"
+        case .hardSwish: "HardSwish"
+        case .softmax: "Softmax"
+        case .reshape: "Reshape"
+        case .transpose: "Transpose"
+        case .pad: "Pad"
+        case .quantize: "Quantize"
+        case .dequantize: "Dequantize"
+        }
+    }
+}
+
+/// Attribute keys. Values are lists of 32-bit words: int32, or float32 bit patterns.
+public enum AttributeKey: UInt16, Sendable, CaseIterable {
+    case strides = 1          // int32[spatial rank]
+    case pads = 2             // int32[2 * spatial rank]: all begins, then all ends
+    case dilations = 3        // int32[spatial rank]
+    case group = 4            // int32[1]
+    case axis = 5             // int32[1]
+    case perm = 6             // int32[rank]
+    case kernelShape = 7      // int32[spatial rank]
+    case activation = 8       // int32[1]: FusedActivation raw value
+    case clipMin = 9          // float32[1]
+    case clipMax = 10         // float32[1]
+    case alpha = 11           // float32[1]
+    case countIncludePad = 12 // int32[1]: 0 or 1
+    case padMode = 13         // int32[1]: PadMode raw value
+    case padValue = 14        // float32[1]
+
+    public var isFloat: Bool {
+        switch self {
+        case .clipMin, .clipMax, .alpha, .padValue: true
+        default: false
+        }
+    }
+    public var name: String {
+        switch self {
+        case .strides: "strides"
+        case .pads: "pads"
+        case .dilations: "dilations"
+        case .group: "group"
+        case .axis: "axis"
+        case .perm: "perm"
+        case .kernelShape: "kernel_shape"
+        case .activation: "activation"
+        case .clipMin: "clip_min"
+        case .clipMax: "clip_max"
+        case .alpha: "alpha"
+        case .countIncludePad: "count_include_pad"
+        case .padMode: "pad_mode"
+        case .padValue: "pad_value"
+        }
+    }
+}
+
+/// Activation fused into Conv, DepthwiseConv, FullyConnected, Add and Mul.
+public enum FusedActivation: Int32, Sendable {
+    case none = 0
+    case relu = 1
+    case relu6 = 2
+    /// Clamp to [clip_min, clip_max] (float attributes of the op).
+    case clip = 3
+}
+
+public enum PadMode: Int32, Sendable {
+    case constant = 0
+    case edge = 1
+    case reflect = 2
+}

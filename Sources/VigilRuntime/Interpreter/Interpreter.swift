@@ -1,0 +1,190 @@
+public import VigilModel
+
+/// A prepared operator: one case per operator, dispatched by `switch` (no existentials, so the
+/// core compiles as Embedded Swift).
+enum PreparedOp {
+    case conv(ConvOp)
+    case depthwiseConv(DepthwiseConvOp)
+    case fullyConnected(FullyConnectedOp)
+    case add(AddOp)
+    case mul(MulOp)
+    case concat(ConcatOp)
+    case maxPool(MaxPoolOp)
+    case averagePool(AveragePoolOp)
+    case unary(UnaryOp)
+    case softmax(SoftmaxOp)
+    case copy(ReshapeOp)
+    case transpose(TransposeOp)
+    case pad(PadOp)
+    case quantize(QuantizeOp)
+    case dequantize(DequantizeOp)
+
+    static func prepare(_ c: OpContext) throws(VigilError) -> PreparedOp {
+        switch c.op.code {
+        case .conv: .conv(try ConvOp(c))
+        case .depthwiseConv: .depthwiseConv(try DepthwiseConvOp(c))
+        case .fullyConnected: .fullyConnected(try FullyConnectedOp(c))
+        case .add: .add(try AddOp(c))
+        case .mul: .mul(try MulOp(c))
+        case .concat: .concat(try ConcatOp(c))
+        case .maxPool: .maxPool(try MaxPoolOp(c))
+        case .averagePool: .averagePool(try AveragePoolOp(c, global: false))
+        case .globalAveragePool: .averagePool(try AveragePoolOp(c, global: true))
+        case .clip: .unary(try UnaryOp(c, .clip))
+        case .leakyRelu: .unary(try UnaryOp(c, .leakyRelu))
+        case .sigmoid: .unary(try UnaryOp(c, .sigmoid))
+        case .tanh: .unary(try UnaryOp(c, .tanh))
+        case .hardSwish: .unary(try UnaryOp(c, .hardSwish))
+        case .softmax: .softmax(try SoftmaxOp(c))
+        case .reshape: .copy(try ReshapeOp(c))
+        case .transpose: .transpose(try TransposeOp(c))
+        case .pad: .pad(try PadOp(c))
+        case .quantize: .quantize(try QuantizeOp(c))
+        case .dequantize: .dequantize(try DequantizeOp(c))
+        }
+    }
+
+    var scratchBytes: Int {
+        switch self {
+        case .conv(let o): o.scratchBytes
+        default: 0
+        }
+    }
+
+    @inline(__always) func eval(_ t: SlotTable) {
+        switch self {
+        case .conv(let o): o.eval(t)
+        case .depthwiseConv(let o): o.eval(t)
+        case .fullyConnected(let o): o.eval(t)
+        case .add(let o): o.eval(t)
+        case .mul(let o): o.eval(t)
+        case .concat(let o): o.eval(t)
+        case .maxPool(let o): o.eval(t)
+        case .averagePool(let o): o.eval(t)
+        case .unary(let o): o.eval(t)
+        case .softmax(let o): o.eval(t)
+        case .copy(let o): o.eval(t)
+        case .transpose(let o): o.eval(t)
+        case .pad(let o): o.eval(t)
+        case .quantize(let o): o.eval(t)
+        case .dequantize(let o): o.eval(t)
+        }
+    }
+}
+
+/// A tensor's description and its bytes in the arena.
+public struct TensorView {
+    public let index: Int
+    public let info: TensorInfo
+    public let bytes: UnsafeMutableRawBufferPointer
+}
+
+/// Where the planner put one buffer.
+public struct ArenaPlacement: Sendable {
+    /// Tensor index, or nil for an op's scratch buffer.
+    public var tensor: Int?
+    /// Op index for scratch buffers.
+    public var op: Int?
+    public var offset: Int
+    public var size: Int
+    public var firstOp: Int
+    public var lastOp: Int
+}
+
+/// Runs a validated model. All memory is planned and allocated in `init`: one arena for
+/// activations and scratch, prepared operator state, and the slot table. `invoke()` then runs
+/// every operator in order with no allocation, no locks and no checks.
+///
+/// Not thread-safe: one interpreter per thread (they can share the model bytes).
+public final class Interpreter {
+    public let model: Model
+    let ops: [PreparedOp]
+    let arena: UnsafeMutableRawPointer
+    let slots: UnsafeMutablePointer<UnsafeMutableRawPointer>
+    let slotCount: Int
+    /// Bytes of the planned arena.
+    public let arenaBytes: Int
+    /// What the activations and scratch would take if every buffer had its own memory.
+    public let naiveBytes: Int
+    public let placements: [ArenaPlacement]
+
+    public init(model: Model) throws(VigilError) {
+        self.model = model
+        guard let base = model.bytes.baseAddress, Int(bitPattern: base) % 16 == 0 else {
+            throw VigilError(.unsupported, "model bytes must start at a 16-byte aligned address")
+        }
+        let nt = model.tensors.count, no = model.ops.count
+        var prepared: [PreparedOp] = []
+        prepared.reserveCapacity(no)
+        for k in 0..<no {
+            prepared.append(try PreparedOp.prepare(OpContext(model: model, op: model.ops[k], index: k)))
+        }
+        // Lifetimes: from producer (or 0 for graph inputs) to last consumer (or the end for outputs).
+        var first = [Int](repeating: -1, count: nt), last = [Int](repeating: -1, count: nt)
+        for t in model.inputs { first[t] = 0; last[t] = 0 }
+        for (k, op) in model.ops.enumerated() {
+            for t in op.inputs where t >= 0 && !model.tensors[t].isConstant { last[t] = max(last[t], k) }
+            for t in op.outputs {
+                first[t] = k
+                last[t] = max(last[t], k)
+            }
+        }
+        for t in model.outputs { last[t] = max(no - 1, 0) }
+        var buffers: [GreedyArenaPlanner.Buffer] = []
+        var owners: [(Int?, Int?)] = []
+        var naive = 0
+        for t in 0..<nt where !model.tensors[t].isConstant && first[t] >= 0 {
+            buffers.append(.init(size: model.tensors[t].byteCount, first: first[t], last: last[t]))
+            owners.append((t, nil))
+            naive += GreedyArenaPlanner.align(model.tensors[t].byteCount)
+        }
+        for k in 0..<no where prepared[k].scratchBytes > 0 {
+            buffers.append(.init(size: prepared[k].scratchBytes, first: k, last: k))
+            owners.append((nil, k))
+            naive += GreedyArenaPlanner.align(prepared[k].scratchBytes)
+        }
+        let plan = GreedyArenaPlanner.plan(buffers)
+        arenaBytes = plan.size
+        naiveBytes = naive
+        arena = UnsafeMutableRawPointer.allocate(byteCount: max(plan.size, 64), alignment: GreedyArenaPlanner.alignment)
+        arena.initializeMemory(as: UInt8.self, repeating: 0, count: max(plan.size, 64))
+        slotCount = nt + no
+        slots = UnsafeMutablePointer<UnsafeMutableRawPointer>.allocate(capacity: max(slotCount, 1))
+        slots.initialize(repeating: arena, count: max(slotCount, 1))
+        var placements: [ArenaPlacement] = []
+        for (i, b) in buffers.enumerated() {
+            let (t, k) = owners[i]
+            slots[t ?? (nt + k!)] = arena + plan.offsets[i]
+            placements.append(ArenaPlacement(tensor: t, op: k, offset: plan.offsets[i], size: b.size, firstOp: b.first, lastOp: b.last))
+        }
+        for t in 0..<nt where model.tensors[t].isConstant {
+            slots[t] = UnsafeMutableRawPointer(mutating: base + model.tensors[t].dataOffset)
+        }
+        self.placements = placements
+        ops = prepared
+    }
+
+    deinit {
+        arena.deallocate()
+        slots.deallocate()
+    }
+
+    public var inputCount: Int { model.inputs.count }
+    public var outputCount: Int { model.outputs.count }
+
+    public func input(_ i: Int) -> TensorView { view(model.inputs[i]) }
+    public func output(_ i: Int) -> TensorView { view(model.outputs[i]) }
+
+    func view(_ t: Int) -> TensorView {
+        TensorView(index: t, info: model.tensors[t],
+                   bytes: UnsafeMutableRawBufferPointer(start: slots[t], count: model.tensors[t].byteCount))
+    }
+
+    /// Runs the model once on the current input tensors.
+    public func invoke() {
+        let table = SlotTable(slots)
+        ops.withUnsafeBufferPointer { ops in
+            for op in ops { op.eval(table) }
+        }
+    }
+}

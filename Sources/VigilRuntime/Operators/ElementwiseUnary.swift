@@ -1,0 +1,75 @@
+internal import VigilModel
+
+/// Runner for elementwise unary operators (Clip, LeakyRelu, Sigmoid, Tanh, HardSwish; the
+/// functions live in one file each). int8: a 256-entry table built at prepare from the function in
+/// double precision (`table[q + 128] = quantize(f(dequantize(q)))`, round half to even), so the
+/// result is bit-identical on every platform. float32: the function itself.
+struct UnaryOp {
+    enum Kind { case clip, leakyRelu, sigmoid, tanh, hardSwish }
+    var kind: Kind
+    var x: Int, y: Int, count: Int
+    var isInt8: Bool
+    var table: [Int8] = []
+    var p0: Float = 0, p1: Float = 0  // clip min/max, or leaky alpha
+
+    init(_ c: OpContext, _ kind: Kind) throws(VigilError) {
+        self.kind = kind
+        try c.expectOperands(inputs: 1...1)
+        x = try c.input(0); y = c.output
+        guard c.tensor(x).shape == c.tensor(y).shape else {
+            throw c.fail("output shape \(c.tensor(y).shape) differs from input shape \(c.tensor(x).shape)")
+        }
+        count = c.tensor(x).elementCount
+        switch kind {
+        case .clip:
+            p0 = try c.float(.clipMin, default: -.infinity)
+            p1 = try c.float(.clipMax, default: .infinity)
+            guard p0 <= p1 else { throw c.badAttribute("clip_min \(p0) exceeds clip_max \(p1)") }
+        case .leakyRelu:
+            p0 = try c.float(.alpha, default: 0.01)
+            guard p0.isFinite else { throw c.badAttribute("alpha must be finite") }
+        default: break
+        }
+        isInt8 = c.tensor(x).dtype == .int8
+        if isInt8 {
+            try c.expect(y, dtype: .int8, "output")
+            let (sx, zx) = try c.perTensor(x, "input"), (sy, zy) = try c.perTensor(y, "output")
+            table.reserveCapacity(256)
+            for q in -128...127 {
+                let v = apply(Double(sx) * Double(Int32(q) - zx))
+                table.append(Int8(truncatingIfNeeded: quantizeValue(v, scale: Double(sy), zeroPoint: zy, lo: -128, hi: 127)))
+            }
+        } else {
+            try c.expect(x, dtype: .float32, "input")
+            try c.expect(y, dtype: .float32, "output")
+        }
+    }
+
+    func apply(_ v: Double) -> Double {
+        switch kind {
+        case .clip: min(max(v, Double(p0)), Double(p1))
+        case .leakyRelu: LeakyRelu.apply(v, alpha: Double(p0))
+        case .sigmoid: Sigmoid.apply(v)
+        case .tanh: Tanh.apply(v)
+        case .hardSwish: HardSwish.apply(v)
+        }
+    }
+
+    func eval(_ t: SlotTable) {
+        if isInt8 {
+            let X = t[x].assumingMemoryBound(to: Int8.self), Y = t[y].assumingMemoryBound(to: Int8.self)
+            table.withUnsafeBufferPointer { lut in
+                for i in 0..<count { Y[i] = lut[Int(X[i]) &+ 128] }
+            }
+            return
+        }
+        let X = t[x].assumingMemoryBound(to: Float.self), Y = t[y].assumingMemoryBound(to: Float.self)
+        switch kind {
+        case .clip: for i in 0..<count { Y[i] = min(max(X[i], p0), p1) }
+        case .leakyRelu: for i in 0..<count { Y[i] = LeakyRelu.apply(X[i], alpha: p0) }
+        case .sigmoid: for i in 0..<count { Y[i] = Sigmoid.apply(X[i]) }
+        case .tanh: for i in 0..<count { Y[i] = Tanh.apply(X[i]) }
+        case .hardSwish: for i in 0..<count { Y[i] = HardSwish.apply(X[i]) }
+        }
+    }
+}
