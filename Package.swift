@@ -33,6 +33,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "vigil-demo-model",
+            dependencies: ["VigilModel", "VigilRuntime", "VigilIO"],
+            path: "Tools/demo-model"
+        ),
+        .executableTarget(
+            name: "vigil-alloc-probe",
+            dependencies: ["VigilRuntime", "VigilIO"],
+            path: "Tools/alloc-probe"
+        ),
         .testTarget(name: "VigilModelTests", dependencies: ["VigilModel", "VigilIO"]),
         .testTarget(name: "VigilRuntimeTests", dependencies: ["VigilRuntime", "VigilModel", "VigilIO"]),
         .testTarget(name: "VigilIOTests", dependencies: ["VigilIO"]),

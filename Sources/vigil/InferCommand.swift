@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import VigilIO
+import VigilModel
+import VigilRuntime
+
+struct InferCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "infer",
+        abstract: "Run a model on every sample of a .npy file and write the stacked outputs.",
+        discussion: """
+            For a model input of shape [1, d1, ...], X.npy holds N samples as [N, d1, ...] (or \
+            [N, 1, d1, ...]). Inputs of any numeric dtype are converted; float inputs of an int8 \
+            model input are quantized with its parameters. Outputs are written as float32 \
+            (int8 outputs dequantized), shaped [N, ...output shape without its batch of 1]. \
+            Extra outputs of multi-output models go to OUT.1.npy, OUT.2.npy, ...
+
+            Example:
+              vigil infer Models/demo/tiny-ecg.vigil --input windows.npy --output scores.npy
+            """
+    )
+
+    @Argument(help: "The .vigil model.") var model: String
+    @Option(name: .shortAndLong, help: "Input samples (.npy).") var input: String
+    @Option(name: .shortAndLong, help: "Where to write the outputs (.npy).") var output: String
+
+    func run() throws {
+        let file: ModelFile
+        do { file = try ModelFile(path: model) } catch { throw fail("\(error)") }
+        let interp: Interpreter
+        do { interp = try Interpreter(model: file.model) } catch { throw fail("\(model): \(error)") }
+        guard interp.inputCount == 1 else {
+            throw fail("\(model) has \(interp.inputCount) inputs; infer feeds exactly one")
+        }
+        let x: NPYArray
+        do { x = try NPY.read(contentsOf: URL(fileURLWithPath: input)) } catch { throw fail("\(error)") }
+        let inView = interp.input(0)
+        let sampleShape = inView.info.shape
+        let perSample = inView.info.elementCount
+        let n: Int
+        do { n = try sampleCount(x.shape, modelShape: sampleShape) } catch { throw fail("\(input): \(error)") }
+        let samples = try convertInput(x, to: inView.info, path: input)
+
+        var outputs: [[Float]] = Array(repeating: [], count: interp.outputCount)
+        for i in 0..<interp.outputCount { outputs[i].reserveCapacity(n * interp.output(i).info.elementCount) }
+        for s in 0..<n {
+            samples.withUnsafeBytes { src in
+                let size = perSample * inView.info.dtype.byteSize
+                inView.bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[(s * size)..<((s + 1) * size)]))
+            }
+            interp.invoke()
+            for i in 0..<interp.outputCount { outputs[i] += dequantized(interp.output(i)) }
+        }
+        for i in 0..<interp.outputCount {
+            let shape = interp.output(i).info.shape
+            let outShape = [n] + (shape.first == 1 ? Array(shape.dropFirst()) : shape)
+            let path = i == 0 ? output : numberedPath(output, i)
+            do {
+                try NPY.write(NPYArray(float32: outputs[i], shape: outShape), to: URL(fileURLWithPath: path))
+            } catch { throw fail("\(error)", Exit.failure) }
+        }
+    }
+}
+
+struct ShapeMismatch: Error, CustomStringConvertible { var description: String }
+
+/// Number of samples in a file of `shape` for a model input of `modelShape` (DESIGN.md contract).
+func sampleCount(_ shape: [Int], modelShape: [Int]) throws -> Int {
+    let inner = modelShape.first == 1 ? Array(modelShape.dropFirst()) : modelShape
+    if shape.count == inner.count + 1, Array(shape.dropFirst()) == inner { return shape[0] }
+    if shape.count == modelShape.count + 1, Array(shape.dropFirst()) == modelShape { return shape[0] }
+    if shape == modelShape { return 1 }
+    throw ShapeMismatch(description: "array shape \(shape) does not hold samples of the model input shape \(modelShape); expected [N, \(inner.map(String.init).joined(separator: ", "))]")
+}
+
+/// The samples as raw bytes of the model input's dtype.
+func convertInput(_ x: NPYArray, to info: TensorInfo, path: String) throws -> [UInt8] {
+    switch info.dtype {
+    case .float32:
+        var out: [UInt8] = []
+        out.reserveCapacity(x.count * 4)
+        for v in x.asFloat32() { withUnsafeBytes(of: v.bitPattern.littleEndian) { out += $0 } }
+        return out
+    case .int8, .uint8:
+        if (x.dtype == .int8 && info.dtype == .int8) || (x.dtype == .uint8 && info.dtype == .uint8) { return x.data }
+        guard let q = info.quantization, q.isPerTensor else {
+            throw fail("\(path): the model input is \(info.dtype.name) without per-tensor quantization; pass \(info.dtype.name) data")
+        }
+        let (lo, hi): (Float, Float) = info.dtype == .int8 ? (-128, 127) : (0, 255)
+        return x.asFloat32().map { v in
+            let r = (v / q.scale).rounded(.toNearestOrEven) + Float(q.zeroPoint)
+            let c = r.isNaN ? Float(q.zeroPoint) : min(max(r, lo), hi)
+            return info.dtype == .int8 ? UInt8(bitPattern: Int8(c)) : UInt8(c)
+        }
+    case .int32:
+        throw fail("\(path): int32 model inputs are not supported by infer")
+    }
+}
+
+/// A tensor's values as float32, dequantized when quantized.
+func dequantized(_ v: TensorView) -> [Float] {
+    let n = v.info.elementCount
+    switch v.info.dtype {
+    case .float32:
+        return Array(UnsafeBufferPointer(start: v.bytes.baseAddress!.assumingMemoryBound(to: Float.self), count: n))
+    case .int8, .uint8, .int32:
+        let q = v.info.quantization ?? Quantization(scale: 1, zeroPoint: 0)
+        var out = [Float](repeating: 0, count: n)
+        let (outer, channels, inner) = splitAxis(v.info.shape, q.axis)
+        var i = 0
+        for _ in 0..<outer {
+            for c in 0..<channels {
+                let s = q.scales[q.isPerTensor ? 0 : c], z = q.zeroPoints[q.isPerTensor ? 0 : c]
+                for _ in 0..<inner {
+                    let raw: Int64
+                    switch v.info.dtype {
+                    case .int8: raw = Int64(v.bytes.load(fromByteOffset: i, as: Int8.self))
+                    case .uint8: raw = Int64(v.bytes.load(fromByteOffset: i, as: UInt8.self))
+                    default: raw = Int64(v.bytes.load(fromByteOffset: 4 * i, as: Int32.self))
+                    }
+                    out[i] = Float(raw - Int64(z)) * s
+                    i += 1
+                }
+            }
+        }
+        return out
+    }
+}
+
+func splitAxis(_ shape: [Int], _ axis: Int?) -> (Int, Int, Int) {
+    let total = shape.reduce(1, *)
+    guard let axis else { return (1, 1, total) }
+    let outer = shape[..<axis].reduce(1, *)
+    return (outer, shape[axis], total / outer / shape[axis])
+}
+
+func numberedPath(_ path: String, _ i: Int) -> String {
+    let url = URL(fileURLWithPath: path)
+    let stem = url.deletingPathExtension().path
+    return "\(stem).\(i).\(url.pathExtension.isEmpty ? "npy" : url.pathExtension)"
+}

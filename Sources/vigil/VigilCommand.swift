@@ -1,0 +1,39 @@
+import ArgumentParser
+
+@main
+struct VigilCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vigil",
+        abstract: "Vigil: int8 inference runtime and bedside agent.",
+        discussion: """
+            Examples:
+              vigil inspect Models/demo/tiny-ecg.vigil
+              vigil infer Models/demo/tiny-ecg.vigil --input X.npy --output Y.npy
+            """,
+        version: vigilVersion,
+        subcommands: [InferCommand.self, InspectCommand.self]
+    )
+}
+
+let vigilVersion = "0.1.0"
+
+/// Exit codes: 0 success, 1 a runtime failure, 2 bad input (file, shape, dtype), 64 usage.
+enum Exit {
+    static let badInput = ExitCode(2)
+    static let failure = ExitCode(1)
+}
+
+/// Prints to stderr and exits with `code`.
+func fail(_ message: String, _ code: ExitCode = Exit.badInput) -> ExitCode {
+    var err = StandardError()
+    print("vigil: \(message)", to: &err)
+    return code
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ s: String) {
+        FileHandle.standardError.write(s.data(using: .utf8)!)
+    }
+}
+
+import Foundation

@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+
+/// `invoke()` must not touch the heap. valgrind counts every allocation of a process; the probe
+/// runs the bundled int8 test model 1 + R times, so equal totals for two values of R mean zero
+/// allocations per invoke.
+@Suite struct AllocationTests {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static func heapAllocations(model: String, runs: Int) throws -> Int {
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("vigil-alloc-probe")
+        guard FileManager.default.isExecutableFile(atPath: exe.path) else {
+            throw ProbeError("probe \(exe.path) is missing; build with `swift build --build-tests`")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/valgrind")
+        p.arguments = ["--tool=memcheck", "--leak-check=no", exe.path, model, String(runs)]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw ProbeError("probe failed (\(p.terminationStatus)):\n\(text)") }
+        // "total heap usage: 1,234 allocs, 1,200 frees, 56,789 bytes allocated"
+        guard let line = text.split(separator: "\n").first(where: { $0.contains("total heap usage:") }),
+              let range = line.range(of: #"[0-9,]+ allocs"#, options: .regularExpression) else {
+            throw ProbeError("no heap summary in valgrind output:\n\(text)")
+        }
+        return Int(line[range].dropLast(7).replacingOccurrences(of: ",", with: ""))!
+    }
+
+    @Test(arguments: ["Models/test/synthetic-ecg-cnn.vigil", "Models/test/synthetic-ecg-cnn-float.vigil"])
+    func invokeDoesNotAllocate(_ model: String) throws {
+        #expect(FileManager.default.isExecutableFile(atPath: "/usr/bin/valgrind"), "valgrind is missing: run Tools/setup.sh")
+        let path = Self.repo.appendingPathComponent(model).path
+        let few = try Self.heapAllocations(model: path, runs: 1)
+        let many = try Self.heapAllocations(model: path, runs: 11)
+        #expect(few > 0, "valgrind saw no allocations at all; the probe did not run")
+        #expect(many == few, "\(many - few) heap allocations in 10 extra invokes of \(model)")
+    }
+}
+
+struct ProbeError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}

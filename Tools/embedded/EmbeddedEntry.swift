@@ -1,0 +1,60 @@
+// C entry point of the Embedded Swift build of the int8 core (VigilModel + VigilRuntime), used by
+// driver.c under qemu-aarch64 and linkable into microcontroller firmware. Bytes in, bytes out: the
+// caller owns every buffer; nothing here touches files, Foundation or the OS.
+import VigilModel
+import VigilRuntime
+
+/// Runs the model on `input_floats / input-size` samples back to back and writes the float32
+/// outputs (int8 outputs dequantized) back to back. Returns 0, or -1 with a message in `err`.
+@_cdecl("vigil_embedded_run")
+public func vigilEmbeddedRun(
+    _ model: UnsafePointer<UInt8>, _ modelLength: Int,
+    _ input: UnsafePointer<Float>, _ inputFloats: Int,
+    _ output: UnsafeMutablePointer<Float>, _ outputCapacity: Int, _ outputFloats: UnsafeMutablePointer<Int>,
+    _ err: UnsafeMutablePointer<UInt8>, _ errCapacity: Int
+) -> Int32 {
+    func report(_ message: String) -> Int32 {
+        var n = 0
+        for b in message.utf8 where n < errCapacity - 1 {
+            err[n] = b
+            n += 1
+        }
+        if errCapacity > 0 { err[n] = 0 }
+        return -1
+    }
+    do throws(VigilError) {
+        let m = try ModelReader.read(UnsafeRawBufferPointer(start: model, count: modelLength))
+        let interp = try Interpreter(model: m)
+        guard interp.inputCount == 1, interp.outputCount == 1 else {
+            return report("the driver runs models with one input and one output")
+        }
+        let inView = interp.input(0), outView = interp.output(0)
+        guard inView.info.dtype == .float32 else { return report("the driver feeds float32 inputs") }
+        let perSample = inView.info.elementCount, perOutput = outView.info.elementCount
+        guard perSample > 0, inputFloats % perSample == 0 else {
+            return report("input of \(inputFloats) floats is not a whole number of \(perSample)-float samples")
+        }
+        let samples = inputFloats / perSample
+        guard samples * perOutput <= outputCapacity else { return report("output buffer too small") }
+        for s in 0..<samples {
+            inView.bytes.copyMemory(from: UnsafeRawBufferPointer(start: input + s * perSample, count: perSample * 4))
+            interp.invoke()
+            let dst = output + s * perOutput
+            switch outView.info.dtype {
+            case .float32:
+                UnsafeMutableRawPointer(dst).copyMemory(from: outView.bytes.baseAddress!, byteCount: perOutput * 4)
+            case .int8:
+                guard let q = outView.info.quantization, q.isPerTensor else { return report("int8 output without per-tensor quantization") }
+                for i in 0..<perOutput {
+                    dst[i] = Float(Int32(outView.bytes.load(fromByteOffset: i, as: Int8.self)) - q.zeroPoint) * q.scale
+                }
+            default:
+                return report("output dtype \(outView.info.dtype.name) is not supported by the driver")
+            }
+        }
+        outputFloats.pointee = samples * perOutput
+        return 0
+    } catch {
+        return report(error.description)
+    }
+}

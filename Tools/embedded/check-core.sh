@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Proves the int8 core on ARM: runs each int8 test model through the x86 host build (`vigil infer`)
+# and through the Embedded Swift aarch64 build under qemu-aarch64 (cortex-a72 and max), and requires
+# identical output bytes. Also builds the core for armv7em (Cortex-M4F) — see run-qemu.sh.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PY=.venv/bin/python
+VIGIL="$(swift build --show-bin-path)/vigil"
+[ -x "$VIGIL" ] || swift build --product vigil
+WORK=.build-embedded/check
+mkdir -p "$WORK"
+status=0
+for model in Models/test/synthetic-ecg-cnn.vigil Models/test/op-coverage.vigil; do
+  [ -f "$model" ] || continue
+  name="$(basename "$model" .vigil)"
+  input="Models/test/$(basename "$model" .vigil | sed 's/-cnn$//')-input.npy"
+  [ -f "$input" ] || input="Models/test/${name}-input.npy"
+  "$VIGIL" infer "$model" --input "$input" --output "$WORK/$name-x86.npy"
+  "$PY" - "$input" "$WORK/$name-in.f32" "$WORK/$name-x86.npy" "$WORK/$name-x86.f32" <<'PYEOF'
+import sys, numpy as np
+np.load(sys.argv[1]).astype('<f4').tofile(sys.argv[2])
+np.load(sys.argv[3]).astype('<f4').tofile(sys.argv[4])
+PYEOF
+  echo "check-core: $model"
+  Tools/embedded/run-qemu.sh "$model" "$WORK/$name-in.f32" "$WORK/$name-x86.f32" || status=1
+done
+exit $status

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds, runs every test suite, proves the int8 core
+# on ARM (Embedded Swift build for aarch64 and armv7em, qemu run bit-exact with x86) and fuzzes the
+# model reader for a bounded time. Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+Tools/setup.sh
+echo "== swift build"
+swift build --build-tests
+echo "== swift test"
+swift test --skip-build
+echo "== Embedded core on ARM (qemu-aarch64) vs x86"
+Tools/embedded/check-core.sh
+echo "== fuzz the model reader (${VIGIL_FUZZ_SECONDS:-30} s)"
+Tools/fuzz/run.sh "${VIGIL_FUZZ_SECONDS:-30}"
+echo "== all tests passed"
