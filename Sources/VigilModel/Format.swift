@@ -35,12 +35,12 @@ public struct SectionKind: Equatable, Sendable {
 
     /// The four characters, for messages.
     public var text: String {
-        var s = ""
+        var bytes: [UInt8] = []
         for i in 0..<4 {
             let b = UInt8(truncatingIfNeeded: rawValue >> (8 * UInt32(i)))
-            s += (b >= 0x20 && b < 0x7F) ? String(Unicode.Scalar(b)) : "?"
+            bytes.append((b >= 0x20 && b < 0x7F) ? b : 0x3F)
         }
-        return s
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

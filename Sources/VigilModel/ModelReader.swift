@@ -333,12 +333,16 @@ struct Bytes {
 }
 
 
-func hex(_ b: UInt8) -> String {
-    let d: [Character] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "a", "b", "c", "d", "e", "f"]
-    return "0x" + String(d[Int(b >> 4)]) + String(d[Int(b & 15)])
-}
-func hex32(_ v: UInt32) -> String {
-    var s = "0x"
-    for i in (0..<4).reversed() { s += hex(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))).dropFirst(2) }
-    return s
+func hex(_ b: UInt8) -> String { "0x" + hexDigits(UInt64(b), 2) }
+func hex32(_ v: UInt32) -> String { "0x" + hexDigits(UInt64(v), 8) }
+
+/// Lower-case hex digits built from bytes (no Character operations, so the Embedded build needs no
+/// Unicode tables).
+func hexDigits(_ v: UInt64, _ count: Int) -> String {
+    var out: [UInt8] = []
+    for i in (0..<count).reversed() {
+        let d = UInt8(truncatingIfNeeded: v >> (4 * UInt64(i))) & 15
+        out.append(d < 10 ? 0x30 + d : 0x57 + d)
+    }
+    return String(decoding: out, as: UTF8.self)
 }

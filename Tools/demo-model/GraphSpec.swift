@@ -84,8 +84,10 @@ struct GraphSpec {
         r[k] = (min(lo, v.min()!), max(hi, v.max()!))
     }
 
-    /// int8 graph: Quantize -> int8 ops -> Dequantize, float32 in and out.
-    func buildInt8(ranges: [String: (Float, Float)]) -> [UInt8] {
+    /// int8 graph: Quantize -> int8 ops -> Dequantize, float32 in and out. With `tapEveryActivation`
+    /// every int8 activation is also dequantized into an extra output, so bit-exactness checks see
+    /// each operator's result rather than only the last one.
+    func buildInt8(ranges: [String: (Float, Float)], tapEveryActivation: Bool = false) -> [UInt8] {
         var b = ModelBuilder()
         var tensors: [String: Int] = [:]
         var params: [String: (Float, Int32)] = [:]
@@ -125,6 +127,13 @@ struct GraphSpec {
         let y = b.addTensor("\(last.name)_float", .float32, last.shape)
         b.addOp(.dequantize, "dequantize", inputs: [tensors[last.name]!], outputs: [y])
         b.outputs = [y]
+        if tapEveryActivation {
+            for n in nodes.dropLast() {
+                let t = b.addTensor("\(n.name)_tap", .float32, n.shape)
+                b.addOp(.dequantize, "\(n.name)_tap", inputs: [tensors[n.name]!], outputs: [t])
+                b.outputs.append(t)
+            }
+        }
         b.metadataJSON = (try? metadata.encoded()) ?? Array("{}".utf8)
         return b.serialize()
     }

@@ -4,7 +4,8 @@
 // running each float32 graph through our own interpreter on synthetic inputs.
 //
 //   synthetic-ecg-cnn.vigil   1D CNN on [1, 1, 720] (2 s of ECG at 360 Hz), 3 scores; and -float
-//   op-coverage.vigil         2D graph on [1, 3, 16, 16] touching every int8 operator; and -float
+//   op-coverage.vigil         2D graph on [1, 3, 16, 16] touching every int8 operator; and -float,
+//                             and -taps (every activation also an output, for bit-exactness checks)
 //
 // Usage: vigil-demo-model OUT_DIR
 import Foundation
@@ -128,6 +129,8 @@ try write(ecg.buildInt8(ranges: try ecg.calibrate(syntheticECG(64))), "synthetic
 try write(ecg.buildFloat(), "synthetic-ecg-cnn-float.vigil")
 try NPY.write(NPYArray(float32: syntheticECG(16), shape: [16, 1, 720]), to: out.appendingPathComponent("synthetic-ecg-input.npy"))
 
-try write(coverage.buildInt8(ranges: try coverage.calibrate(uniformSamples(64, 768))), "op-coverage.vigil")
+let coverageRanges = try coverage.calibrate(uniformSamples(64, 768))
+try write(coverage.buildInt8(ranges: coverageRanges), "op-coverage.vigil")
+try write(coverage.buildInt8(ranges: coverageRanges, tapEveryActivation: true), "op-coverage-taps.vigil")
 try write(coverage.buildFloat(), "op-coverage-float.vigil")
 try NPY.write(NPYArray(float32: uniformSamples(8, 768), shape: [8, 3, 16, 16]), to: out.appendingPathComponent("op-coverage-input.npy"))

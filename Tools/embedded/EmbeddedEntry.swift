@@ -4,8 +4,8 @@
 import VigilModel
 import VigilRuntime
 
-/// Runs the model on `input_floats / input-size` samples back to back and writes the float32
-/// outputs (int8 outputs dequantized) back to back. Returns 0, or -1 with a message in `err`.
+/// Runs the model on `input_floats / input-size` samples back to back and writes, per sample, every
+/// output in order as float32 (int8 outputs dequantized). Returns 0, or -1 with a message in `err`.
 @_cdecl("vigil_embedded_run")
 public func vigilEmbeddedRun(
     _ model: UnsafePointer<UInt8>, _ modelLength: Int,
@@ -25,12 +25,12 @@ public func vigilEmbeddedRun(
     do throws(VigilError) {
         let m = try ModelReader.read(UnsafeRawBufferPointer(start: model, count: modelLength))
         let interp = try Interpreter(model: m)
-        guard interp.inputCount == 1, interp.outputCount == 1 else {
-            return report("the driver runs models with one input and one output")
-        }
-        let inView = interp.input(0), outView = interp.output(0)
+        guard interp.inputCount == 1 else { return report("the driver runs models with one input") }
+        let inView = interp.input(0)
         guard inView.info.dtype == .float32 else { return report("the driver feeds float32 inputs") }
-        let perSample = inView.info.elementCount, perOutput = outView.info.elementCount
+        var perOutput = 0
+        for o in 0..<interp.outputCount { perOutput += interp.output(o).info.elementCount }
+        let perSample = inView.info.elementCount
         guard perSample > 0, inputFloats % perSample == 0 else {
             return report("input of \(inputFloats) floats is not a whole number of \(perSample)-float samples")
         }
@@ -39,17 +39,21 @@ public func vigilEmbeddedRun(
         for s in 0..<samples {
             inView.bytes.copyMemory(from: UnsafeRawBufferPointer(start: input + s * perSample, count: perSample * 4))
             interp.invoke()
-            let dst = output + s * perOutput
-            switch outView.info.dtype {
-            case .float32:
-                UnsafeMutableRawPointer(dst).copyMemory(from: outView.bytes.baseAddress!, byteCount: perOutput * 4)
-            case .int8:
-                guard let q = outView.info.quantization, q.isPerTensor else { return report("int8 output without per-tensor quantization") }
-                for i in 0..<perOutput {
-                    dst[i] = Float(Int32(outView.bytes.load(fromByteOffset: i, as: Int8.self)) - q.zeroPoint) * q.scale
+            var dst = output + s * perOutput
+            for o in 0..<interp.outputCount {
+                let outView = interp.output(o), count = outView.info.elementCount
+                switch outView.info.dtype {
+                case .float32:
+                    UnsafeMutableRawPointer(dst).copyMemory(from: outView.bytes.baseAddress!, byteCount: count * 4)
+                case .int8:
+                    guard let q = outView.info.quantization, q.isPerTensor else { return report("int8 output without per-tensor quantization") }
+                    for i in 0..<count {
+                        dst[i] = Float(Int32(outView.bytes.load(fromByteOffset: i, as: Int8.self)) - q.zeroPoint) * q.scale
+                    }
+                default:
+                    return report("output dtype \(outView.info.dtype.name) is not supported by the driver")
                 }
-            default:
-                return report("output dtype \(outView.info.dtype.name) is not supported by the driver")
+                dst += count
             }
         }
         outputFloats.pointee = samples * perOutput

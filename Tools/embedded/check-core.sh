@@ -10,16 +10,21 @@ VIGIL="$(swift build --show-bin-path)/vigil"
 WORK=.build-embedded/check
 mkdir -p "$WORK"
 status=0
-for model in Models/test/synthetic-ecg-cnn.vigil Models/test/op-coverage.vigil; do
+for model in Models/test/synthetic-ecg-cnn.vigil Models/test/op-coverage-taps.vigil; do
   [ -f "$model" ] || continue
   name="$(basename "$model" .vigil)"
-  input="Models/test/$(basename "$model" .vigil | sed 's/-cnn$//')-input.npy"
-  [ -f "$input" ] || input="Models/test/${name}-input.npy"
+  input="Models/test/$(echo "$name" | sed -e 's/-cnn$//' -e 's/-taps$//')-input.npy"
   "$VIGIL" infer "$model" --input "$input" --output "$WORK/$name-x86.npy"
   "$PY" - "$input" "$WORK/$name-in.f32" "$WORK/$name-x86.npy" "$WORK/$name-x86.f32" <<'PYEOF'
-import sys, numpy as np
+import sys, os, numpy as np
 np.load(sys.argv[1]).astype('<f4').tofile(sys.argv[2])
-np.load(sys.argv[3]).astype('<f4').tofile(sys.argv[4])
+# outputs 0, 1, 2, ... (Y.npy, Y.1.npy, ...) interleaved per sample, as the driver writes them
+stem, i, outs = sys.argv[3][:-4], 1, [np.load(sys.argv[3])]
+while os.path.exists(f"{stem}.{i}.npy"):
+    outs.append(np.load(f"{stem}.{i}.npy")); i += 1
+n = outs[0].shape[0]
+np.concatenate([o.reshape(n, -1) for o in outs], axis=1).astype('<f4').tofile(sys.argv[4])
+print(f"check-core: {len(outs)} outputs, {n} samples")
 PYEOF
   echo "check-core: $model"
   Tools/embedded/run-qemu.sh "$model" "$WORK/$name-in.f32" "$WORK/$name-x86.f32" || status=1
