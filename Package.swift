@@ -46,6 +46,7 @@ let package = Package(
         .testTarget(name: "VigilModelTests", dependencies: ["VigilModel", "VigilIO"]),
         .testTarget(name: "VigilRuntimeTests", dependencies: ["VigilRuntime", "VigilModel", "VigilIO"]),
         .testTarget(name: "VigilIOTests", dependencies: ["VigilIO"]),
+        .testTarget(name: "VigilCLITests", dependencies: ["VigilIO", "vigil"]),
     ],
     swiftLanguageModes: [.v6]
 )
