@@ -25,8 +25,10 @@ const char *vigil_kernel_name(vigil_kernel_variant v);
 static inline int32_t vigil_requantize(int32_t acc, int32_t m, int32_t n, int32_t zp,
                                        int32_t lo, int32_t hi) {
     int64_t p = (int64_t)acc * (int64_t)m + ((int64_t)1 << (n - 1));
-    int32_t y = (int32_t)(p >> n) + zp;
-    return y < lo ? lo : (y > hi ? hi : y);
+    int64_t v = p >> n;
+    v = v < INT32_MIN ? INT32_MIN : (v > INT32_MAX ? INT32_MAX : v);
+    v += zp;
+    return (int32_t)(v < lo ? lo : (v > hi ? hi : v));
 }
 
 #ifdef __cplusplus

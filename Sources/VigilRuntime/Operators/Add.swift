@@ -52,8 +52,8 @@ struct AddOp {
             let round = Int64(1) << (n - 1)
             forEachBroadcast(shape, sa, sb) { o, i, j in
                 let s = (Int64(A[i]) - za) * ma + (Int64(B[j]) - zb) * mb
-                let v = Int32(truncatingIfNeeded: (s + round) >> n) &+ zy
-                Y[o] = Int8(truncatingIfNeeded: min(max(v, lo), hi))
+                let v = ((s + round) >> n) + Int64(zy)
+                Y[o] = Int8(truncatingIfNeeded: min(max(v, Int64(lo)), Int64(hi)))
             }
         } else {
             let A = t[a].assumingMemoryBound(to: Float.self), B = t[b].assumingMemoryBound(to: Float.self)

@@ -4,8 +4,9 @@ public import VigilModel
 ///
 ///     y = clamp(zp + ((acc * m + 2^(n-1)) >> n), lo, hi)
 ///
-/// with `acc` int32, `m` int32 in [2^30, 2^31) (or 0), `n` in [1, 62], a 64-bit product, and an
-/// arithmetic (flooring) shift: round half toward +infinity, one rounding step. The pair (m, n)
+/// with `acc` int32, `m` int32 in [2^30, 2^31) (or 0), `n` in [1, 62], a 64-bit product, an
+/// arithmetic (flooring) shift (round half toward +infinity, one rounding step), and the shifted
+/// value saturated to int32 before the zero point is added in 64 bits and the result clamped. The pair (m, n)
 /// comes from the real multiplier by `Requantizer(real:)`; every kernel (Swift, C, NEON, AVX) is
 /// bit-exact with `apply`.
 public struct Requantizer: Sendable, Equatable {
@@ -39,11 +40,11 @@ public struct Requantizer: Sendable, Equatable {
     /// The rule above without zero point and clamp.
     @inline(__always) public func scale(_ acc: Int32) -> Int32 {
         let p = Int64(acc) &* Int64(multiplier) &+ (Int64(1) &<< Int64(shift &- 1))
-        return Int32(truncatingIfNeeded: p &>> Int64(shift))
+        return Int32(clamping: p &>> Int64(shift))
     }
 
     @inline(__always) public func apply(_ acc: Int32, zeroPoint: Int32, lo: Int32, hi: Int32) -> Int32 {
-        min(max(scale(acc) &+ zeroPoint, lo), hi)
+        Int32(truncatingIfNeeded: min(max(Int64(scale(acc)) &+ Int64(zeroPoint), Int64(lo)), Int64(hi)))
     }
 }
 
