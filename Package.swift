@@ -12,6 +12,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .target(name: "CVigilKernels"),
@@ -32,6 +34,20 @@ let package = Package(
                 "VigilModel", "VigilRuntime", "VigilIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // Workstation-side converter: ONNX in, .vigil out. Kept out of the device binary (protobuf).
+        .target(
+            name: "VigilConvert",
+            dependencies: [
+                "VigilModel", "VigilRuntime", "VigilIO",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "vigil-convert",
+            dependencies: ["VigilConvert", "VigilIO", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tools/vigil-convert"
         ),
         .executableTarget(
             name: "vigil-demo-model",

@@ -13,7 +13,8 @@ struct InferCommand: ParsableCommand {
             [N, 1, d1, ...]). Inputs of any numeric dtype are converted; float inputs of an int8 \
             model input are quantized with its parameters. Outputs are written as float32 \
             (int8 outputs dequantized), shaped [N, ...output shape without its batch of 1]. \
-            Extra outputs of multi-output models go to OUT.1.npy, OUT.2.npy, ...
+            Extra outputs of multi-output models go to OUT.1.npy, OUT.2.npy, ...; a model with several \
+            inputs takes one --input per input, in order, each with the same N.
 
             Example:
               vigil infer Models/demo/tiny-ecg.vigil --input windows.npy --output scores.npy
@@ -21,7 +22,7 @@ struct InferCommand: ParsableCommand {
     )
 
     @Argument(help: "The .vigil model.") var model: String
-    @Option(name: .shortAndLong, help: "Input samples (.npy).") var input: String
+    @Option(name: .shortAndLong, help: "Input samples (.npy); repeat for each model input.") var input: [String]
     @Option(name: .shortAndLong, help: "Where to write the outputs (.npy).") var output: String
 
     func run() throws {
@@ -29,24 +30,28 @@ struct InferCommand: ParsableCommand {
         do { file = try ModelFile(path: model) } catch { throw fail("\(error)") }
         let interp: Interpreter
         do { interp = try Interpreter(model: file.model) } catch { throw fail("\(model): \(error)") }
-        guard interp.inputCount == 1 else {
-            throw fail("\(model) has \(interp.inputCount) inputs; infer feeds exactly one")
+        guard interp.inputCount == input.count else {
+            throw fail("\(model) has \(interp.inputCount) input(s); got \(input.count) --input file(s)")
         }
-        let x: NPYArray
-        do { x = try NPY.read(contentsOf: URL(fileURLWithPath: input)) } catch { throw fail("\(error)") }
-        let inView = interp.input(0)
-        let sampleShape = inView.info.shape
-        let perSample = inView.info.elementCount
-        let n: Int
-        do { n = try sampleCount(x.shape, modelShape: sampleShape) } catch { throw fail("\(input): \(error)") }
-        let samples = try convertInput(x, to: inView.info, path: input)
-
+        var feeds: [(view: TensorView, bytes: [UInt8], size: Int)] = []
+        var n = -1
+        for (i, path) in input.enumerated() {
+            let x: NPYArray
+            do { x = try NPY.read(contentsOf: URL(fileURLWithPath: path)) } catch { throw fail("\(error)") }
+            let view = interp.input(i)
+            let count: Int
+            do { count = try sampleCount(x.shape, modelShape: view.info.shape) } catch { throw fail("\(path): \(error)") }
+            guard n < 0 || count == n else { throw fail("\(path) holds \(count) samples; the first input holds \(n)") }
+            n = count
+            feeds.append((view, try convertInput(x, to: view.info, path: path), view.info.byteCount))
+        }
         var outputs: [[Float]] = Array(repeating: [], count: interp.outputCount)
         for i in 0..<interp.outputCount { outputs[i].reserveCapacity(n * interp.output(i).info.elementCount) }
         for s in 0..<n {
-            samples.withUnsafeBytes { src in
-                let size = perSample * inView.info.dtype.byteSize
-                inView.bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[(s * size)..<((s + 1) * size)]))
+            for f in feeds {
+                f.bytes.withUnsafeBytes { src in
+                    f.view.bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[(s * f.size)..<((s + 1) * f.size)]))
+                }
             }
             interp.invoke()
             for i in 0..<interp.outputCount { outputs[i] += dequantized(interp.output(i)) }

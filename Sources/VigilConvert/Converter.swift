@@ -1,0 +1,90 @@
+import Foundation
+import VigilIO
+import VigilModel
+import VigilRuntime
+
+/// The conversion pipeline: import, fold and infer shapes, lower to Vigil ops, then either emit
+/// float32 or calibrate and emit int8.
+public struct ConversionOptions: Sendable {
+    public var float = false
+    public var keepFloat: Set<String> = []
+    public var calibration: [Float] = []
+    public var method = "minmax"
+    public var metadata = ModelMetadata()
+    public init() {}
+}
+
+public struct ConversionResult {
+    public var model: [UInt8]
+    /// Float32 twin of the same graph (the reference for fidelity).
+    public var floatModel: [UInt8]
+    public var ranges: [String: ClosedRange<Float>]
+    public var sourceSHA256: String
+    public var log: [String]
+}
+
+public enum Converter {
+    public static let version = "0.1.0"
+    public static var methods: [String] { CalibrationMethod.allCases.map(\.rawValue) }
+
+    public static func convert(onnx url: URL, options: ConversionOptions,
+                               progress: (Int, Int) -> Void = { _, _ in }) throws -> ConversionResult {
+        do {
+            return try run(url, options, progress)
+        } catch let e as ConvertError {
+            throw ConversionError(description: e.description)
+        } catch let e as VigilError {
+            throw ConversionError(description: "the converted graph is invalid: \(e)")
+        }
+    }
+
+    static func run(_ url: URL, _ options: ConversionOptions, _ progress: (Int, Int) -> Void) throws -> ConversionResult {
+        let (g, bytes) = try ONNXImporter.load(url)
+        var log: [String] = ["imported \(g.nodes.count) ONNX nodes (opset \(g.opset)) from \(url.lastPathComponent)"]
+        try ShapesAndConstants.run(g)
+        g.pruneUnused()
+        let nodes = try Lowering.run(g)
+        log.append("lowered to \(nodes.count) Vigil operators")
+        let sha = sha256Hex(bytes)
+        var meta = options.metadata
+        if meta.name == nil { meta.name = url.deletingPathExtension().lastPathComponent }
+        var prov = meta.provenance ?? ModelMetadata.Provenance()
+        prov.sourceSha256 = sha
+        prov.converter = "vigil-convert"
+        prov.converterVersion = version
+        meta.inputs = try g.inputs.map { ModelMetadata.TensorSpec(name: $0, shape: try g.shape($0), dtype: "float32") }
+        meta.outputs = try g.outputs.map { ModelMetadata.TensorSpec(name: $0, shape: try g.shape($0), dtype: "float32") }
+
+        var floatEmitter = Emitter(g, nodes, .float)
+        meta.provenance = prov
+        let floatModel = try floatEmitter.emit(metadata: try meta.encoded())
+        if options.float {
+            return ConversionResult(model: floatModel, floatModel: floatModel, ranges: [:], sourceSHA256: sha, log: log)
+        }
+        let unknown = options.keepFloat.subtracting(g.nodes.map(\.name))
+        if !unknown.isEmpty {
+            throw ConvertError("--keep-float names nodes that are not in the model: \(unknown.sorted().joined(separator: ", "))")
+        }
+        guard g.inputs.count == 1 else { throw ConvertError("int8 conversion supports models with one input; this one has \(g.inputs.count)") }
+        guard !options.calibration.isEmpty else { throw ConvertError("int8 conversion needs --calibration data (or --float)") }
+        guard let method = CalibrationMethod(rawValue: options.method) else {
+            throw ConvertError("unknown calibration method '\(options.method)'; use one of \(methods.joined(separator: ", "))")
+        }
+        var tapped = Emitter(g, nodes, .float, tap: true)
+        let tapModel = try tapped.emit(metadata: Array("{}".utf8))
+        let ranges = try Calibrator.ranges(model: tapModel, inputName: g.inputs[0], names: tapped.taps, realOutputs: g.outputs,
+                                           samples: options.calibration, method: method, progress: progress)
+        let per = try g.shape(g.inputs[0]).reduce(1, *)
+        prov.calibrationSamples = options.calibration.count / per
+        prov.calibrationSha256 = sha256Hex(options.calibration.withUnsafeBytes { Array($0) })
+        meta.provenance = prov
+        var int8 = Emitter(g, nodes, .int8(ranges: ranges, keepFloat: options.keepFloat))
+        let model = try int8.emit(metadata: try meta.encoded())
+        log.append("calibrated \(ranges.count) values on \(prov.calibrationSamples!) samples (\(method.rawValue))")
+        return ConversionResult(model: model, floatModel: floatModel, ranges: ranges, sourceSHA256: sha, log: log)
+    }
+}
+
+public struct ConversionError: Error, CustomStringConvertible {
+    public var description: String
+}

@@ -1,0 +1,284 @@
+import VigilModel
+
+/// One operator of the `.vigil` graph, still over named values. `source` is the ONNX node name it
+/// came from (used by --keep-float and the per-layer report).
+struct VNode {
+    var code: OpCode
+    var name: String
+    var inputs: [String]
+    var output: String
+    var attributes: [Attribute] = []
+    var source: String
+
+    func attribute(_ k: AttributeKey) -> Attribute? { attributes.first { $0.key == k } }
+}
+
+/// Maps ONNX nodes (after folding and shape inference) onto Vigil operators: removes Identity and
+/// Dropout, folds BatchNormalization into the preceding convolution, turns Gemm/MatMul into
+/// FullyConnected, Sub/Div by constants into Add/Mul, Flatten/Squeeze/Unsqueeze into Reshape, and
+/// fuses ReLU/ReLU6/Clip into the op before it. Unsupported ops are collected and reported at once.
+struct Lowering {
+    static let supported: Set<String> = [
+        "Conv", "BatchNormalization", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Concat", "MaxPool",
+        "AveragePool", "GlobalAveragePool", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSwish", "Softmax",
+        "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Pad", "Identity", "Dropout",
+        "QuantizeLinear", "DequantizeLinear",
+    ]
+
+    static func run(_ g: IRGraph) throws -> [VNode] {
+        let unsupported = g.nodes.filter { !supported.contains($0.op) }
+        if !unsupported.isEmpty {
+            throw ConvertError("unsupported operators (\(unsupported.count)):\n" +
+                unsupported.map { "  \($0.op) '\($0.name)'" }.joined(separator: "\n"))
+        }
+        var out: [VNode] = []
+        for n in g.nodes {
+            let src = n.name.isEmpty ? n.outputs[0] : n.name
+            let y = n.outputs[0]
+            func x(_ i: Int) -> String { i < n.inputs.count ? n.inputs[i] : "" }
+            func requireConstant(_ i: Int, _ role: String) throws -> IRTensor {
+                guard let t = g.tensors[x(i)], t.floats != nil || t.ints != nil else {
+                    throw ConvertError("\(n.label): \(role) must be a constant")
+                }
+                return t
+            }
+            switch n.op {
+            case "Identity", "Dropout":
+                if n.outputs.count > 1, !n.outputs[1].isEmpty, g.graphOutputs.contains(n.outputs[1]) || !g.consumers(of: n.outputs[1]).isEmpty {
+                    throw ConvertError("\(n.label): the Dropout mask output is not supported")
+                }
+                g.rename(y, to: x(0))
+                for i in out.indices { for j in out[i].inputs.indices where out[i].inputs[j] == y { out[i].inputs[j] = x(0) } }
+            case "Conv":
+                let w = try requireConstant(1, "the weight")
+                let xs = try g.shape(x(0))
+                let spatial = xs.count - 2
+                guard spatial == 1 || spatial == 2 else { throw ConvertError("\(n.label): \(spatial)-D convolution is not supported (1-D and 2-D are)") }
+                let (pads, _) = try ShapesAndConstants.convOutput(n, x: Array(xs[2...]), kernel: Array(w.shape[2...]), spatial: spatial)
+                let group = n.int("group", 1)
+                var ins = [x(0), x(1)]
+                if !x(2).isEmpty { _ = try requireConstant(2, "the bias"); ins.append(x(2)) }
+                let depthwise = group > 1 && group == xs[1] && w.shape[1] == 1
+                out.append(VNode(code: depthwise ? .depthwiseConv : .conv, name: src, inputs: ins, output: y, attributes: [
+                    Attribute(.strides, ints: n.ints("strides") ?? [Int](repeating: 1, count: spatial)),
+                    Attribute(.pads, ints: pads),
+                    Attribute(.dilations, ints: n.ints("dilations") ?? [Int](repeating: 1, count: spatial)),
+                    Attribute(.group, int: group),
+                ], source: src))
+            case "BatchNormalization":
+                let scale = try requireConstant(1, "scale").floats!, bias = try requireConstant(2, "B").floats!
+                let mean = try requireConstant(3, "mean").floats!, variance = try requireConstant(4, "var").floats!
+                let eps = n.float("epsilon", 1e-5)
+                let c = scale.count
+                let mul = (0..<c).map { scale[$0] / (variance[$0] + eps).squareRoot() }
+                let add = (0..<c).map { bias[$0] - mean[$0] * mul[$0] }
+                if let k = out.lastIndex(where: { $0.output == x(0) }), [.conv, .depthwiseConv].contains(out[k].code),
+                   g.consumers(of: x(0)).count == 1, !g.graphOutputs.contains(x(0)) {
+                    try foldScale(into: &out[k], mul: mul, add: add, g)
+                    out[k].output = y
+                    out[k].source += "+" + src
+                } else {
+                    let rank = try g.shape(x(0)).count
+                    let cshape = [c] + [Int](repeating: 1, count: max(rank - 2, 0))
+                    let m = g.fresh("\(src).scale"), a = g.fresh("\(src).shift"), t = g.fresh("\(src).scaled")
+                    g.tensors[m] = IRTensor(name: m, shape: cshape, floats: mul)
+                    g.tensors[a] = IRTensor(name: a, shape: cshape, floats: add)
+                    g.tensors[t] = IRTensor(name: t, shape: try g.shape(x(0)))
+                    out.append(VNode(code: .mul, name: src + ".mul", inputs: [x(0), m], output: t, source: src))
+                    out.append(VNode(code: .add, name: src + ".add", inputs: [t, a], output: y, source: src))
+                }
+            case "Gemm":
+                guard n.int("transA", 0) == 0 else { throw ConvertError("\(n.label): transA=1 is not supported") }
+                let b = try requireConstant(1, "B")
+                let alpha = n.float("alpha", 1), beta = n.float("beta", 1)
+                var w = n.int("transB", 0) == 1 ? b.floats! : transpose2D(b.floats!, rows: b.shape[0], cols: b.shape[1])
+                let nOut = n.int("transB", 0) == 1 ? b.shape[0] : b.shape[1], k = w.count / nOut
+                if alpha != 1 { w = w.map { $0 * alpha } }
+                let wn = g.fresh("\(src).weight")
+                g.tensors[wn] = IRTensor(name: wn, shape: [nOut, k], floats: w)
+                var ins = [x(0), wn]
+                if !x(2).isEmpty {
+                    let c = try requireConstant(2, "C")
+                    let m = try g.shape(x(0))[0]
+                    guard c.count == nOut || c.count == 1 || (c.count == nOut * m && m == 1) else {
+                        throw ConvertError("\(n.label): bias C of shape \(c.shape) is not per output")
+                    }
+                    let cv = c.floats ?? c.ints!.map(Float.init)
+                    let bn = g.fresh("\(src).bias")
+                    g.tensors[bn] = IRTensor(name: bn, shape: [nOut], floats: (0..<nOut).map { cv[c.count == 1 ? 0 : $0] * beta })
+                    ins.append(bn)
+                }
+                out.append(VNode(code: .fullyConnected, name: src, inputs: ins, output: y, source: src))
+            case "MatMul":
+                guard let b = g.tensors[x(1)], let bv = b.floats, b.shape.count == 2 else {
+                    throw ConvertError("\(n.label): MatMul needs a constant 2-D right-hand side")
+                }
+                let wn = g.fresh("\(src).weight")
+                g.tensors[wn] = IRTensor(name: wn, shape: [b.shape[1], b.shape[0]], floats: transpose2D(bv, rows: b.shape[0], cols: b.shape[1]))
+                out.append(VNode(code: .fullyConnected, name: src, inputs: [x(0), wn], output: y, source: src))
+            case "Add", "Sub", "Mul", "Div":
+                var a = x(0), b = x(1)
+                var code: OpCode = n.op == "Add" || n.op == "Sub" ? .add : .mul
+                if n.op == "Sub" || n.op == "Div" {
+                    guard let c = g.tensors[b], let v = c.floats ?? c.ints.map({ $0.map(Float.init) }) else {
+                        throw ConvertError("\(n.label): \(n.op) is supported with a constant right-hand side only")
+                    }
+                    let nb = g.fresh("\(src).\(n.op == "Sub" ? "negated" : "reciprocal")")
+                    g.tensors[nb] = IRTensor(name: nb, shape: c.shape, floats: v.map { n.op == "Sub" ? -$0 : 1 / $0 })
+                    b = nb
+                }
+                // MatMul + Add(constant bias of the output width) becomes FullyConnected's bias.
+                if code == .add, let k = out.lastIndex(where: { $0.output == a }), out[k].code == .fullyConnected,
+                   out[k].inputs.count == 2, g.consumers(of: a).count == 1, !g.graphOutputs.contains(a),
+                   let bias = g.tensors[b]?.floats, bias.count == g.tensors[out[k].inputs[1]]!.shape[0] {
+                    let bn = g.fresh("\(out[k].name).bias")
+                    g.tensors[bn] = IRTensor(name: bn, shape: [bias.count], floats: bias)
+                    out[k].inputs.append(bn)
+                    out[k].output = y
+                    continue
+                }
+                if g.isConstant(a) && !g.isConstant(b) { swap(&a, &b) }
+                code = code == .add ? .add : .mul
+                out.append(VNode(code: code, name: src, inputs: [a, b], output: y, source: src))
+            case "Relu", "Clip":
+                var lo: Float = n.op == "Relu" ? 0 : -.infinity, hi: Float = .infinity
+                if n.op == "Clip" {
+                    lo = n.float("min", lo); hi = n.float("max", hi)
+                    if !x(1).isEmpty { lo = try requireConstant(1, "min").floats?.first ?? lo }
+                    if !x(2).isEmpty { hi = try requireConstant(2, "max").floats?.first ?? hi }
+                    if lo > hi { lo = hi }  // ONNX: min(max(x, lo), hi) is hi everywhere
+                }
+                let fusible: Set<OpCode> = [.conv, .depthwiseConv, .fullyConnected, .add, .mul]
+                if let k = out.lastIndex(where: { $0.output == x(0) }), fusible.contains(out[k].code),
+                   out[k].attribute(.activation) == nil, g.consumers(of: x(0)).count == 1, !g.graphOutputs.contains(x(0)) {
+                    let act: FusedActivation = lo == 0 && hi == .infinity ? .relu : (lo == 0 && hi == 6 ? .relu6 : .clip)
+                    out[k].attributes.append(Attribute(.activation, int: Int(act.rawValue)))
+                    if act == .clip { out[k].attributes += [Attribute(.clipMin, float: lo), Attribute(.clipMax, float: hi)] }
+                    out[k].output = y
+                    out[k].source += "+" + src
+                } else {
+                    out.append(VNode(code: .clip, name: src, inputs: [x(0)], output: y,
+                                     attributes: [Attribute(.clipMin, float: lo), Attribute(.clipMax, float: hi)], source: src))
+                }
+            case "LeakyRelu":
+                out.append(VNode(code: .leakyRelu, name: src, inputs: [x(0)], output: y, attributes: [Attribute(.alpha, float: n.float("alpha", 0.01))], source: src))
+            case "Sigmoid": out.append(VNode(code: .sigmoid, name: src, inputs: [x(0)], output: y, source: src))
+            case "Tanh": out.append(VNode(code: .tanh, name: src, inputs: [x(0)], output: y, source: src))
+            case "HardSwish": out.append(VNode(code: .hardSwish, name: src, inputs: [x(0)], output: y, source: src))
+            case "Softmax":
+                let rank = try g.shape(x(0)).count
+                var axis = n.int("axis", g.opset >= 13 ? -1 : 1)
+                if axis < 0 { axis += rank }
+                guard axis == rank - 1 else { throw ConvertError("\(n.label): Softmax over axis \(axis) of rank \(rank); only the last axis is supported") }
+                out.append(VNode(code: .softmax, name: src, inputs: [x(0)], output: y, attributes: [Attribute(.axis, int: -1)], source: src))
+            case "MaxPool", "AveragePool":
+                let xs = try g.shape(x(0)), k = n.ints("kernel_shape")!
+                let spatial = xs.count - 2
+                guard spatial == 1 || spatial == 2 else { throw ConvertError("\(n.label): \(spatial)-D pooling is not supported (1-D and 2-D are)") }
+                var (pads, outSizes) = try ShapesAndConstants.convOutput(n, x: Array(xs[2...]), kernel: k, spatial: spatial)
+                let strides = n.ints("strides") ?? [Int](repeating: 1, count: spatial)
+                let dil = n.ints("dilations") ?? [Int](repeating: 1, count: spatial)
+                for d in 0..<spatial {  // ceil_mode as extra end padding
+                    let need = (outSizes[d] - 1) * strides[d] + (k[d] - 1) * dil[d] + 1 - xs[2 + d] - pads[d]
+                    pads[spatial + d] = max(pads[spatial + d], need)
+                }
+                if n.op == "AveragePool", n.int("count_include_pad", 0) == 1, n.int("ceil_mode", 0) == 1 {
+                    throw ConvertError("\(n.label): AveragePool with both ceil_mode and count_include_pad is not supported")
+                }
+                var attrs = [Attribute(.kernelShape, ints: k), Attribute(.strides, ints: strides), Attribute(.pads, ints: pads)]
+                attrs.append(Attribute(.dilations, ints: dil))
+                if n.op == "AveragePool" { attrs.append(Attribute(.countIncludePad, int: n.int("count_include_pad", 0))) }
+                out.append(VNode(code: n.op == "MaxPool" ? .maxPool : .averagePool, name: src, inputs: [x(0)], output: y, attributes: attrs, source: src))
+            case "GlobalAveragePool":
+                out.append(VNode(code: .globalAveragePool, name: src, inputs: [x(0)], output: y, source: src))
+            case "Concat":
+                var axis = n.int("axis", 0)
+                if axis < 0 { axis += try g.shape(x(0)).count }
+                out.append(VNode(code: .concat, name: src, inputs: n.inputs, output: y, attributes: [Attribute(.axis, int: axis)], source: src))
+            case "Reshape", "Flatten", "Squeeze", "Unsqueeze":
+                out.append(VNode(code: .reshape, name: src, inputs: [x(0)], output: y, source: src))
+            case "Transpose":
+                let rank = try g.shape(x(0)).count
+                out.append(VNode(code: .transpose, name: src, inputs: [x(0)], output: y,
+                                 attributes: [Attribute(.perm, ints: n.ints("perm") ?? Array((0..<rank).reversed()))], source: src))
+            case "Pad":
+                let rank = try g.shape(x(0)).count
+                let pads = try ShapesAndConstants.padsOf(n, g, rank: rank)
+                guard pads.allSatisfy({ $0 >= 0 }) else { throw ConvertError("\(n.label): negative pads (cropping) are not supported") }
+                let mode: PadMode
+                switch n.string("mode") ?? "constant" {
+                case "constant": mode = .constant
+                case "edge": mode = .edge
+                case "reflect": mode = .reflect
+                case let m: throw ConvertError("\(n.label): pad mode \(m) is not supported")
+                }
+                var value: Float = n.float("value", 0)
+                if !x(2).isEmpty { value = try requireConstant(2, "constant_value").floats?.first ?? value }
+                out.append(VNode(code: .pad, name: src, inputs: [x(0)], output: y, attributes: [
+                    Attribute(.pads, ints: pads), Attribute(.padMode, int: Int(mode.rawValue)), Attribute(.padValue, float: value),
+                ], source: src))
+            case "QuantizeLinear", "DequantizeLinear":
+                try lowerQDQ(n, g, &out, src)
+            default:
+                throw ConvertError("\(n.label): unsupported")
+            }
+        }
+        return out
+    }
+
+    /// W'[c] = W[c] * mul[c], b'[c] = b[c] * mul[c] + add[c].
+    static func foldScale(into v: inout VNode, mul: [Float], add: [Float], _ g: IRGraph) throws {
+        let w = g.tensors[v.inputs[1]]!
+        let per = w.count / mul.count
+        let wn = g.fresh("\(v.name).weight.folded")
+        var wf = w.floats!
+        for c in 0..<mul.count { for i in 0..<per { wf[c * per + i] *= mul[c] } }
+        g.tensors[wn] = IRTensor(name: wn, shape: w.shape, floats: wf)
+        let old = v.inputs.count > 2 ? g.tensors[v.inputs[2]]!.floats! : [Float](repeating: 0, count: mul.count)
+        let bn = g.fresh("\(v.name).bias.folded")
+        g.tensors[bn] = IRTensor(name: bn, shape: [mul.count], floats: (0..<mul.count).map { old[$0] * mul[$0] + add[$0] })
+        v.inputs = [v.inputs[0], wn, bn]
+    }
+
+    /// QuantizeLinear / DequantizeLinear with constant per-tensor or per-axis parameters.
+    static func lowerQDQ(_ n: IRNode, _ g: IRGraph, _ out: inout [VNode], _ src: String) throws {
+        guard let s = g.tensors[n.inputs[1]]?.floats else { throw ConvertError("\(n.label): scale must be constant") }
+        var zp: [Int32] = [Int32](repeating: 0, count: s.count)
+        var dtype: DType = .uint8
+        if n.inputs.count > 2, !n.inputs[2].isEmpty {
+            guard let z = g.tensors[n.inputs[2]] else { throw ConvertError("\(n.label): zero point must be constant") }
+            zp = (z.ints ?? z.floats!.map { Int64($0) }).map { Int32($0) }
+            dtype = g.quantizedTypes[n.inputs[2]] ?? .uint8
+        } else if n.op == "DequantizeLinear" {
+            dtype = g.quantizedTypes[n.inputs[0]] ?? .int8
+        }
+        let shape = try g.shape(n.inputs[0]), rank = shape.count
+        var axis = n.int("axis", 1)
+        if axis < 0 { axis += rank }
+        if n.int("block_size", 0) != 0 || (s.count > 1 && (axis >= rank || s.count != shape[axis])) {
+            throw ConvertError("\(n.label): blocked quantization is not supported (per-tensor and per-axis are)")
+        }
+        if n.int("output_dtype", 0) != 0, ![2, 3].contains(n.int("output_dtype", 0)) {
+            throw ConvertError("\(n.label): output type \(ONNXImporter.typeName(Int32(n.int("output_dtype", 0)))) is not supported (int8, uint8)")
+        }
+        let q = s.count == 1 ? Quantization(scale: s[0], zeroPoint: zp[0]) : Quantization(scales: s, zeroPoints: zp, axis: axis)
+        let quantized = n.op == "QuantizeLinear" ? n.outputs[0] : n.inputs[0]
+        g.valueTypes[quantized] = (dtype, q)
+        out.append(VNode(code: n.op == "QuantizeLinear" ? .quantize : .dequantize, name: src, inputs: [n.inputs[0]], output: n.outputs[0], source: src))
+    }
+}
+
+func transpose2D(_ v: [Float], rows: Int, cols: Int) -> [Float] {
+    var t = [Float](repeating: 0, count: v.count)
+    for r in 0..<rows { for c in 0..<cols { t[c * rows + r] = v[r * cols + c] } }
+    return t
+}
+
+extension IRGraph {
+    /// A value name not used yet, based on `base`.
+    func fresh(_ base: String) -> String {
+        var name = base, i = 1
+        while tensors[name] != nil { name = "\(base).\(i)"; i += 1 }
+        return name
+    }
+}

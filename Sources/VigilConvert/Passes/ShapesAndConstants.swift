@@ -1,0 +1,379 @@
+/// Walks the graph in order, folding nodes whose inputs are all constant (the shape arithmetic
+/// exporters emit: Shape, Gather, Unsqueeze, Concat, Cast, Reshape of constants, Constant, ...) and
+/// inferring the static shape of every other node's outputs.
+struct ShapesAndConstants {
+    static let foldable: Set<String> = [
+        "Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Reshape", "Identity",
+        "Add", "Sub", "Mul", "Div", "Slice", "ConstantOfShape", "Flatten", "Transpose", "Range", "Neg", "Sqrt",
+    ]
+
+    static func run(_ g: IRGraph) throws {
+        var kept: [IRNode] = []
+        for n in g.nodes {
+            if try fold(n, g) { continue }
+            try infer(n, g)
+            kept.append(n)
+        }
+        g.nodes = kept
+    }
+
+    // MARK: Folding
+
+    static func constant(_ g: IRGraph, _ name: String) -> IRTensor? {
+        guard let t = g.tensors[name], t.isConstant else { return nil }
+        return t
+    }
+
+    /// Folds `n` when every input is constant (or it is Shape of a known shape). Returns true if folded.
+    static func fold(_ n: IRNode, _ g: IRGraph) throws -> Bool {
+        guard foldable.contains(n.op), n.outputs.count == 1 else { return false }
+        let out = n.outputs[0]
+        if n.op == "Constant" {
+            guard case .tensor(var t)? = n.attributes["value"] else {
+                if case .float(let v)? = n.attributes["value_float"] { g.tensors[out] = IRTensor(name: out, shape: [], floats: [v]); return true }
+                if case .int(let v)? = n.attributes["value_int"] { g.tensors[out] = IRTensor(name: out, shape: [], kind: .int64, ints: [Int64(v)]); return true }
+                if case .ints(let v)? = n.attributes["value_ints"] { g.tensors[out] = IRTensor(name: out, shape: [v.count], kind: .int64, ints: v.map(Int64.init)); return true }
+                if case .floats(let v)? = n.attributes["value_floats"] { g.tensors[out] = IRTensor(name: out, shape: [v.count], floats: v); return true }
+                throw ConvertError("\(n.label): unsupported Constant attribute")
+            }
+            t.name = out
+            g.tensors[out] = t
+            return true
+        }
+        if n.op == "Shape" {
+            guard let t = g.tensors[n.inputs[0]] else { return false }
+            var s = t.shape.map(Int64.init)
+            let rank = s.count
+            var start = n.int("start", 0), end = n.int("end", rank)
+            if start < 0 { start += rank }
+            if end < 0 { end += rank }
+            s = Array(s[max(0, min(start, rank))..<max(0, min(end, rank))])
+            g.tensors[out] = IRTensor(name: out, shape: [s.count], kind: .int64, ints: s)
+            return true
+        }
+        let present = n.inputs.filter { !$0.isEmpty }
+        guard !present.isEmpty, present.allSatisfy({ constant(g, $0) != nil }) else { return false }
+        let ins = n.inputs.map { $0.isEmpty ? nil : constant(g, $0) }
+        let a = ins[0]!
+        func values(_ t: IRTensor) -> [Double] { t.floats.map { $0.map(Double.init) } ?? t.ints!.map(Double.init) }
+        func make(_ v: [Double], _ shape: [Int], _ kind: IRTensor.Kind) -> IRTensor {
+            kind == .int64 ? IRTensor(name: out, shape: shape, kind: .int64, ints: v.map { Int64($0) })
+                : IRTensor(name: out, shape: shape, floats: v.map { Float($0) })
+        }
+        var result: IRTensor
+        switch n.op {
+        case "Identity":
+            result = a
+            result.name = out
+        case "Cast":
+            let to = n.int("to", 1)
+            let isFloat = to == 1 || to == 10 || to == 11 || to == 16
+            result = make(values(a).map { isFloat ? $0 : $0.rounded(.towardZero) }, a.shape, isFloat ? .float : .int64)
+        case "Neg": result = make(values(a).map { -$0 }, a.shape, a.kind)
+        case "Sqrt": result = make(values(a).map { $0.squareRoot() }, a.shape, a.kind)
+        case "Add", "Sub", "Mul", "Div":
+            let b = ins[1]!
+            guard let shape = broadcast(a.shape, b.shape) else { throw ConvertError("\(n.label): shapes \(a.shape) and \(b.shape) do not broadcast") }
+            let va = values(a), vb = values(b)
+            let kind: IRTensor.Kind = a.kind == .int64 && b.kind == .int64 ? .int64 : .float
+            var v: [Double] = []
+            for i in 0..<shape.reduce(1, *) {
+                let x = va[broadcastIndex(i, shape, a.shape)], y = vb[broadcastIndex(i, shape, b.shape)]
+                switch n.op {
+                case "Add": v.append(x + y)
+                case "Sub": v.append(x - y)
+                case "Mul": v.append(x * y)
+                default: v.append(kind == .int64 ? (x / y).rounded(.down) : x / y)
+                }
+            }
+            result = make(v, shape, kind)
+        case "Gather":
+            let idx = ins[1]!
+            var axis = n.int("axis", 0)
+            if axis < 0 { axis += a.shape.count }
+            let va = values(a)
+            let outer = a.shape[..<axis].reduce(1, *), inner = a.shape[(axis + 1)...].reduce(1, *), dim = a.shape[axis]
+            var v: [Double] = []
+            for o in 0..<outer {
+                for k in values(idx) {
+                    var j = Int(k)
+                    if j < 0 { j += dim }
+                    guard j >= 0, j < dim else { throw ConvertError("\(n.label): index \(Int(k)) out of range \(dim)") }
+                    for i in 0..<inner { v.append(va[(o * dim + j) * inner + i]) }
+                }
+            }
+            result = make(v, Array(a.shape[..<axis]) + idx.shape + Array(a.shape[(axis + 1)...]), a.kind)
+        case "Unsqueeze", "Squeeze":
+            let axes = try axesOf(n, g, ins)
+            let shape = n.op == "Unsqueeze" ? try unsqueezed(a.shape, axes) : squeezed(a.shape, axes)
+            result = a
+            result.name = out
+            result.shape = shape
+        case "Concat":
+            var axis = n.int("axis", 0)
+            if axis < 0 { axis += a.shape.count }
+            let parts = ins.compactMap { $0 }
+            let outer = a.shape[..<axis].reduce(1, *)
+            var v: [Double] = []
+            for o in 0..<outer {
+                for p in parts {
+                    let inner = p.shape[axis...].reduce(1, *)
+                    v += values(p)[(o * inner)..<((o + 1) * inner)]
+                }
+            }
+            var shape = a.shape
+            shape[axis] = parts.map { $0.shape[axis] }.reduce(0, +)
+            result = make(v, shape, parts.contains { $0.kind == .float } ? .float : .int64)
+        case "Reshape":
+            result = a
+            result.name = out
+            result.shape = try reshaped(a.shape, ins[1]!.ints ?? [], allowZero: n.int("allowzero", 0) == 1, n)
+        case "Flatten":
+            var axis = n.int("axis", 1)
+            if axis < 0 { axis += a.shape.count }
+            result = a
+            result.name = out
+            result.shape = [a.shape[..<axis].reduce(1, *), a.shape[axis...].reduce(1, *)]
+        case "Transpose":
+            let perm = n.ints("perm") ?? Array((0..<a.shape.count).reversed())
+            let shape = perm.map { a.shape[$0] }
+            let va = values(a), strides = contiguous(a.shape)
+            var v = [Double](repeating: 0, count: va.count)
+            for i in 0..<va.count {
+                var rem = i, src = 0
+                for (d, s) in contiguous(shape).enumerated() {
+                    src += (rem / s) * strides[perm[d]]
+                    rem %= s
+                }
+                v[i] = va[src]
+            }
+            result = make(v, shape, a.kind)
+        case "Slice":
+            guard a.shape.count == 1 else { return false }  // 1-D shape vectors only
+            let starts = ins[1]!.ints ?? [], ends = ins.count > 2 ? ins[2]?.ints ?? [] : []
+            let steps = ins.count > 4 ? ins[4]?.ints ?? [1] : [1]
+            guard starts.count == 1, ends.count == 1, steps == [1] else { return false }
+            let n0 = a.shape[0]
+            func clampIndex(_ x: Int64) -> Int { let v = x < 0 ? Int(max(x + Int64(n0), 0)) : Int(min(x, Int64(n0))); return v }
+            let s = clampIndex(starts[0]), e = clampIndex(ends[0])
+            let v = values(a)
+            result = make(s < e ? Array(v[s..<e]) : [], [max(e - s, 0)], a.kind)
+        case "ConstantOfShape":
+            let shape = (a.ints ?? []).map(Int.init)
+            var value: Double = 0
+            var kind: IRTensor.Kind = .float
+            if case .tensor(let t)? = n.attributes["value"] {
+                value = values(t).first ?? 0
+                kind = t.kind
+            }
+            result = make([Double](repeating: value, count: shape.reduce(1, *)), shape, kind)
+        case "Range":
+            let s = values(a)[0], l = values(ins[1]!)[0], d = values(ins[2]!)[0]
+            var v: [Double] = []
+            var x = s
+            while d > 0 ? x < l : x > l { v.append(x); x += d }
+            result = make(v, [v.count], a.kind)
+        default:
+            return false
+        }
+        result.name = out
+        g.tensors[out] = result
+        return true
+    }
+
+    // MARK: Shape inference
+
+    static func infer(_ n: IRNode, _ g: IRGraph) throws {
+        func s(_ i: Int) throws -> [Int] { try g.shape(n.inputs[i]) }
+        func set(_ shape: [Int], _ i: Int = 0) {
+            g.tensors[n.outputs[i]] = IRTensor(name: n.outputs[i], shape: shape)
+        }
+        switch n.op {
+        case "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSwish", "BatchNormalization", "Dropout",
+             "Identity", "Softmax", "QuantizeLinear", "DequantizeLinear", "Cast", "Neg", "Sqrt", "Exp", "Abs":
+            set(try s(0))
+            for i in 1..<n.outputs.count where !n.outputs[i].isEmpty { set(try s(0), i) }  // Dropout mask
+        case "Add", "Sub", "Mul", "Div", "Sum", "Max", "Min":
+            var shape = try s(0)
+            for i in 1..<n.inputs.count {
+                guard let b = broadcast(shape, try s(i)) else {
+                    throw ConvertError("\(n.label): input shapes \(shape) and \(try s(i)) do not broadcast")
+                }
+                shape = b
+            }
+            set(shape)
+        case "Conv", "ConvInteger", "QLinearConv":
+            let xi = n.op == "QLinearConv" ? 0 : 0, wi = n.op == "QLinearConv" ? 3 : 1
+            let x = try s(xi), w = try s(wi)
+            let spatial = x.count - 2
+            let k = n.ints("kernel_shape") ?? Array(w[2...])
+            let (pads, out) = try convOutput(n, x: Array(x[2...]), kernel: k, spatial: spatial)
+            _ = pads
+            set([x[0], w[0]] + out)
+        case "MaxPool", "AveragePool":
+            let x = try s(0)
+            guard let k = n.ints("kernel_shape") else { throw ConvertError("\(n.label): kernel_shape is required") }
+            let (_, out) = try convOutput(n, x: Array(x[2...]), kernel: k, spatial: x.count - 2)
+            set([x[0], x[1]] + out)
+            if n.outputs.count > 1, !n.outputs[1].isEmpty { throw ConvertError("\(n.label): MaxPool indices output is not supported") }
+        case "GlobalAveragePool", "GlobalMaxPool":
+            let x = try s(0)
+            set([x[0], x[1]] + [Int](repeating: 1, count: x.count - 2))
+        case "Gemm":
+            let a = try s(0), b = try s(1)
+            let m = n.int("transA", 0) == 1 ? a[1] : a[0], nn = n.int("transB", 0) == 1 ? b[0] : b[1]
+            set([m, nn])
+        case "MatMul", "MatMulInteger", "QLinearMatMul":
+            let a = try s(0), b = try s(n.op == "QLinearMatMul" ? 3 : 1)
+            guard b.count >= 2, a.count >= 1 else { throw ConvertError("\(n.label): MatMul of shapes \(a) and \(b)") }
+            if a.count == 1 { set(Array(b.dropLast(2)) + [b.last!]); return }
+            guard let batch = broadcast(Array(a.dropLast(2)), Array(b.dropLast(2))) else {
+                throw ConvertError("\(n.label): MatMul batch dims of \(a) and \(b) do not broadcast")
+            }
+            set(batch + [a[a.count - 2], b.last!])
+        case "Concat":
+            var axis = n.int("axis", 0)
+            var shape = try s(0)
+            if axis < 0 { axis += shape.count }
+            shape[axis] = try n.inputs.map { try g.shape($0)[axis] }.reduce(0, +)
+            set(shape)
+        case "Flatten":
+            let x = try s(0)
+            var axis = n.int("axis", 1)
+            if axis < 0 { axis += x.count }
+            set([x[..<axis].reduce(1, *), x[axis...].reduce(1, *)])
+        case "Reshape":
+            guard let shapeIn = constant(g, n.inputs[1])?.ints else {
+                throw ConvertError("\(n.label): the target shape must be constant (after folding)")
+            }
+            set(try reshaped(try s(0), shapeIn, allowZero: n.int("allowzero", 0) == 1, n))
+        case "Squeeze":
+            set(squeezed(try s(0), try axesOf(n, g, n.inputs.map { constant(g, $0) })))
+        case "Unsqueeze":
+            set(try unsqueezed(try s(0), try axesOf(n, g, n.inputs.map { $0.isEmpty ? nil : constant(g, $0) })))
+        case "Transpose":
+            let x = try s(0)
+            let perm = n.ints("perm") ?? Array((0..<x.count).reversed())
+            set(perm.map { x[$0] })
+        case "Pad":
+            let x = try s(0)
+            let pads = try padsOf(n, g, rank: x.count)
+            set((0..<x.count).map { x[$0] + pads[$0] + pads[x.count + $0] })
+        default:
+            throw ConvertError("\(n.label): no shape rule for op \(n.op)")
+        }
+    }
+
+    /// Resolved begin/end pads and output spatial sizes for Conv and pools (auto_pad, ceil_mode).
+    static func convOutput(_ n: IRNode, x: [Int], kernel: [Int], spatial: Int) throws -> ([Int], [Int]) {
+        let strides = n.ints("strides") ?? [Int](repeating: 1, count: spatial)
+        let dil = n.ints("dilations") ?? [Int](repeating: 1, count: spatial)
+        var pads = n.ints("pads") ?? [Int](repeating: 0, count: 2 * spatial)
+        guard kernel.count == spatial, strides.count == spatial, dil.count == spatial, pads.count == 2 * spatial else {
+            throw ConvertError("\(n.label): kernel/strides/dilations/pads do not match \(spatial) spatial dims")
+        }
+        let autoPad = n.string("auto_pad") ?? "NOTSET"
+        var out: [Int] = []
+        for d in 0..<spatial {
+            let eff = (kernel[d] - 1) * dil[d] + 1
+            switch autoPad {
+            case "SAME_UPPER", "SAME_LOWER":
+                let o = (x[d] + strides[d] - 1) / strides[d]
+                let total = max((o - 1) * strides[d] + eff - x[d], 0)
+                let small = total / 2
+                (pads[d], pads[spatial + d]) = autoPad == "SAME_UPPER" ? (small, total - small) : (total - small, small)
+                out.append(o)
+            case "VALID":
+                pads[d] = 0; pads[spatial + d] = 0
+                out.append((x[d] - eff) / strides[d] + 1)
+            default:
+                let span = x[d] + pads[d] + pads[spatial + d] - eff
+                if n.int("ceil_mode", 0) == 1 {
+                    var o = (span + strides[d] - 1) / strides[d] + 1
+                    // ONNX: the last window must start inside the input or left padding
+                    if (o - 1) * strides[d] >= x[d] + pads[d] { o -= 1 }
+                    out.append(o)
+                } else {
+                    out.append(span / strides[d] + 1)
+                }
+            }
+        }
+        return (pads, out)
+    }
+
+    static func axesOf(_ n: IRNode, _ g: IRGraph, _ ins: [IRTensor?]) throws -> [Int] {
+        if let a = n.ints("axes") { return a }
+        if ins.count > 1, let t = ins[1], let v = t.ints { return v.map(Int.init) }
+        if n.inputs.count > 1, !n.inputs[1].isEmpty { throw ConvertError("\(n.label): axes must be constant") }
+        return []
+    }
+
+    static func padsOf(_ n: IRNode, _ g: IRGraph, rank: Int) throws -> [Int] {
+        if let p = n.ints("pads") { return p }
+        guard n.inputs.count > 1, let t = constant(g, n.inputs[1]), let v = t.ints else {
+            throw ConvertError("\(n.label): pads must be constant")
+        }
+        if n.inputs.count > 3, !n.inputs[3].isEmpty { throw ConvertError("\(n.label): the axes input of Pad is not supported") }
+        guard v.count == 2 * rank else { throw ConvertError("\(n.label): \(v.count) pads for rank \(rank)") }
+        return v.map(Int.init)
+    }
+}
+
+func broadcast(_ a: [Int], _ b: [Int]) -> [Int]? {
+    let r = max(a.count, b.count)
+    let pa = [Int](repeating: 1, count: r - a.count) + a, pb = [Int](repeating: 1, count: r - b.count) + b
+    var out: [Int] = []
+    for d in 0..<r {
+        if pa[d] == pb[d] || pb[d] == 1 { out.append(pa[d]) } else if pa[d] == 1 { out.append(pb[d]) } else { return nil }
+    }
+    return out
+}
+
+/// Index into a tensor of `shape` broadcast to `outShape` for flat output index `i`.
+func broadcastIndex(_ i: Int, _ outShape: [Int], _ shape: [Int]) -> Int {
+    let padded = [Int](repeating: 1, count: outShape.count - shape.count) + shape
+    let os = contiguous(outShape), ss = contiguous(padded)
+    var rem = i, idx = 0
+    for d in 0..<outShape.count {
+        let c = rem / os[d]
+        rem %= os[d]
+        if padded[d] != 1 { idx += c * ss[d] }
+    }
+    return idx
+}
+
+func contiguous(_ shape: [Int]) -> [Int] {
+    var s = [Int](repeating: 1, count: shape.count)
+    var acc = 1
+    for i in stride(from: shape.count - 1, through: 0, by: -1) { s[i] = acc; acc *= shape[i] }
+    return s
+}
+
+func reshaped(_ x: [Int], _ target: [Int64], allowZero: Bool, _ n: IRNode) throws -> [Int] {
+    var out = target.enumerated().map { i, v in v == 0 && !allowZero && i < x.count ? x[i] : Int(v) }
+    let total = x.reduce(1, *)
+    if let m = out.firstIndex(of: -1) {
+        let rest = out.enumerated().filter { $0.offset != m }.map(\.element).reduce(1, *)
+        guard rest > 0, total % rest == 0 else { throw ConvertError("\(n.label): cannot reshape \(x) to \(target)") }
+        out[m] = total / rest
+    }
+    guard out.reduce(1, *) == total, out.allSatisfy({ $0 >= 0 }) else {
+        throw ConvertError("\(n.label): cannot reshape \(x) to \(target)")
+    }
+    return out
+}
+
+func squeezed(_ x: [Int], _ axes: [Int]) -> [Int] {
+    if axes.isEmpty { return x.filter { $0 != 1 } }
+    let norm = Set(axes.map { $0 < 0 ? $0 + x.count : $0 })
+    return x.enumerated().filter { !norm.contains($0.offset) }.map(\.element)
+}
+
+func unsqueezed(_ x: [Int], _ axes: [Int]) throws -> [Int] {
+    let r = x.count + axes.count
+    let norm = Set(axes.map { $0 < 0 ? $0 + r : $0 })
+    var out: [Int] = []
+    var it = x.makeIterator()
+    for d in 0..<r { out.append(norm.contains(d) ? 1 : (it.next() ?? 1)) }
+    return out
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import VigilConvert
+import VigilIO
+
+@main
+struct VigilConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vigil-convert",
+        abstract: "Convert a float ONNX model into a Vigil .vigil model (int8, or float32 with --float).",
+        discussion: """
+            Calibration data is float32 [N, ...input shape without its batch of 1...] (.npy).
+
+            Examples:
+              vigil-convert ecg.onnx --calibration calib.npy -o ecg.vigil
+              vigil-convert ecg.onnx --calibration calib.npy --method entropy --keep-float fc2 -o ecg.vigil
+              vigil-convert ecg.onnx --float -o ecg-float.vigil
+            """,
+        version: Converter.version
+    )
+
+    @Argument(help: "The float ONNX model.") var model: String
+    @Option(name: .shortAndLong, help: "Where to write the .vigil model.") var output: String
+    @Option(help: "Calibration samples (.npy, float32 [N, ...]).") var calibration: String?
+    @Flag(help: "Keep the whole model in float32 (no calibration needed).") var float = false
+    @Option(help: "ONNX node names to keep in float32, comma separated.") var keepFloat: String?
+    @Option(help: "Calibration method: minmax, percentile or entropy.") var method = "minmax"
+    @Option(help: "Model name written into the metadata (default: the file name).") var name: String?
+    @Option(help: "Model version written into the metadata.") var modelVersion: String?
+    @Option(help: "A text file with one class label per line.") var labelsFile: String?
+    @Option(help: "Intended use written into the metadata.") var intendedUse: String?
+
+    func validate() throws {
+        if !float && calibration == nil { throw ValidationError("int8 conversion needs --calibration FILE (or --float)") }
+        if !Converter.methods.contains(method) { throw ValidationError("--method must be one of \(Converter.methods.joined(separator: ", "))") }
+    }
+
+    func run() throws {
+        var options = ConversionOptions()
+        options.float = float
+        options.method = method
+        options.keepFloat = Set((keepFloat ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        options.metadata.name = name
+        options.metadata.version = modelVersion
+        options.metadata.intendedUse = intendedUse
+        if let labelsFile {
+            guard let text = try? String(contentsOfFile: labelsFile, encoding: .utf8) else {
+                throw fail("cannot read labels file \(labelsFile)")
+            }
+            options.metadata.labels = text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
+        }
+        if let calibration, !float {
+            do { options.calibration = try NPY.read(contentsOf: URL(fileURLWithPath: calibration)).asFloat32() } catch { throw fail("\(error)") }
+        }
+        let interactive = isatty(STDERR_FILENO) == 1
+        let result: ConversionResult
+        do {
+            result = try Converter.convert(onnx: URL(fileURLWithPath: model), options: options) { done, total in
+                guard interactive, total > 0 else { return }
+                let width = 30, filled = done * width / total
+                let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+                FileHandle.standardError.write("\rcalibrating [\(bar)] \(done)/\(total)\(done == total ? "\n" : "")".data(using: .utf8)!)
+            }
+        } catch { throw fail("\(error)") }
+        for line in result.log { print(line) }
+        do { try Data(result.model).write(to: URL(fileURLWithPath: output)) } catch { throw fail("cannot write \(output): \(error.localizedDescription)", 1) }
+        print("wrote \(output) (\(result.model.count) bytes, \(float ? "float32" : "int8"))")
+    }
+}
+
+func fail(_ message: String, _ code: Int32 = 2) -> ExitCode {
+    FileHandle.standardError.write("vigil-convert: \(message)\n".data(using: .utf8)!)
+    return ExitCode(code)
+}
