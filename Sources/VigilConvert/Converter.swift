@@ -11,6 +11,10 @@ public struct ConversionOptions: Sendable {
     public var calibration: [Float] = []
     public var method = "minmax"
     public var metadata = ModelMetadata()
+    /// Sensitivity pass: keep in float32 the layers whose int8 SQNR on the calibration data is below
+    /// `minSQNR` dB, worst first, at most `maxFloatLayers` of them.
+    public var minSQNR: Double? = nil
+    public var maxFloatLayers = 0
     public init() {}
 }
 
@@ -21,6 +25,8 @@ public struct ConversionResult {
     public var ranges: [String: ClosedRange<Float>]
     public var sourceSHA256: String
     public var log: [String]
+    /// Float and int8 twins with every activation tapped, for fidelity evaluation (nil with --float).
+    public var artifacts: ConversionArtifacts?
 }
 
 public enum Converter {
@@ -59,7 +65,7 @@ public enum Converter {
         meta.provenance = prov
         let floatModel = try floatEmitter.emit(metadata: try meta.encoded())
         if options.float {
-            return ConversionResult(model: floatModel, floatModel: floatModel, ranges: [:], sourceSHA256: sha, log: log)
+            return ConversionResult(model: floatModel, floatModel: floatModel, ranges: [:], sourceSHA256: sha, log: log, artifacts: nil)
         }
         let unknown = options.keepFloat.subtracting(g.nodes.map(\.name))
         if !unknown.isEmpty {
@@ -78,10 +84,30 @@ public enum Converter {
         prov.calibrationSamples = options.calibration.count / per
         prov.calibrationSha256 = sha256Hex(options.calibration.withUnsafeBytes { Array($0) })
         meta.provenance = prov
-        var int8 = Emitter(g, nodes, .int8(ranges: ranges, keepFloat: options.keepFloat))
-        let model = try int8.emit(metadata: try meta.encoded())
         log.append("calibrated \(ranges.count) values on \(prov.calibrationSamples!) samples (\(method.rawValue))")
-        return ConversionResult(model: model, floatModel: floatModel, ranges: ranges, sourceSHA256: sha, log: log)
+        var keep = options.keepFloat
+        func artifacts(_ keep: Set<String>) throws -> ConversionArtifacts {
+            var q = Emitter(g, nodes, .int8(ranges: ranges, keepFloat: keep), tap: true)
+            let int8Tapped = try q.emit(metadata: Array("{}".utf8))
+            return ConversionArtifacts(name: meta.name ?? "model", floatTapped: tapModel, int8Tapped: int8Tapped, taps: tapped.taps, inputElements: per)
+        }
+        if let minSQNR = options.minSQNR, options.maxFloatLayers > 0 {
+            // Sensitivity pass on (up to 64 samples of) the calibration data.
+            let probe = Array(options.calibration.prefix(64 * per))
+            let r = try Fidelity.evaluate(try artifacts(keep), samples: probe, labels: nil, classNames: nil)
+            let bySource = Dictionary(nodes.map { ($0.output, $0.source) }, uniquingKeysWith: { a, _ in a })
+            let worst = r.layers.filter { $0.sqnrDB < minSQNR }.sorted { $0.sqnrDB < $1.sqnrDB }.prefix(options.maxFloatLayers)
+            for l in worst {
+                let sources = (bySource[l.value] ?? "").split(separator: "+").map(String.init)
+                keep.formUnion(sources)
+                log.append(String(format: "sensitivity: keeping %@ in float32 (int8 SQNR %.1f dB < %.1f dB)", sources.joined(separator: "+"), l.sqnrDB, minSQNR))
+            }
+            if worst.isEmpty { log.append(String(format: "sensitivity: every layer is at or above %.1f dB; nothing kept in float", minSQNR)) }
+        }
+        var int8 = Emitter(g, nodes, .int8(ranges: ranges, keepFloat: keep))
+        let model = try int8.emit(metadata: try meta.encoded())
+        return ConversionResult(model: model, floatModel: floatModel, ranges: ranges, sourceSHA256: sha, log: log,
+                                artifacts: try artifacts(keep))
     }
 }
 

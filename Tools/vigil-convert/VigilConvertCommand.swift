@@ -15,6 +15,7 @@ struct VigilConvertCommand: ParsableCommand {
               vigil-convert ecg.onnx --calibration calib.npy -o ecg.vigil
               vigil-convert ecg.onnx --calibration calib.npy --method entropy --keep-float fc2 -o ecg.vigil
               vigil-convert ecg.onnx --float -o ecg-float.vigil
+              vigil-convert ecg.onnx --calibration calib.npy --eval X.npy --labels y.npy --report out/ -o ecg.vigil
             """,
         version: Converter.version
     )
@@ -29,9 +30,18 @@ struct VigilConvertCommand: ParsableCommand {
     @Option(help: "Model version written into the metadata.") var modelVersion: String?
     @Option(help: "A text file with one class label per line.") var labelsFile: String?
     @Option(help: "Intended use written into the metadata.") var intendedUse: String?
+    @Option(help: "Evaluation samples (.npy, float32 [N, ...]): compare the int8 model with the float one.") var eval: String?
+    @Option(help: "Class labels of the evaluation samples (.npy, integer [N]).") var labels: String?
+    @Option(help: "Write the fidelity report (fidelity.json, fidelity.html) into this directory.") var report: String?
+    @Option(help: "Sensitivity pass: keep layers whose int8 SQNR is below this many dB in float32.") var minSqnr: Double?
+    @Option(help: "Sensitivity pass: keep at most this many layers in float32 (the budget).") var maxFloatLayers = 0
 
     func validate() throws {
         if !float && calibration == nil { throw ValidationError("int8 conversion needs --calibration FILE (or --float)") }
+        if labels != nil && eval == nil { throw ValidationError("--labels needs --eval") }
+        if report != nil && eval == nil { throw ValidationError("--report needs --eval") }
+        if float && eval != nil { throw ValidationError("--eval compares int8 with float32; drop --float") }
+        if (minSqnr == nil) != (maxFloatLayers == 0) { throw ValidationError("--min-sqnr and --max-float-layers go together") }
         if !Converter.methods.contains(method) { throw ValidationError("--method must be one of \(Converter.methods.joined(separator: ", "))") }
     }
 
@@ -41,6 +51,8 @@ struct VigilConvertCommand: ParsableCommand {
         options.method = method
         options.keepFloat = Set((keepFloat ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         options.metadata.name = name
+        options.minSQNR = minSqnr
+        options.maxFloatLayers = maxFloatLayers
         options.metadata.version = modelVersion
         options.metadata.intendedUse = intendedUse
         if let labelsFile {
@@ -65,6 +77,26 @@ struct VigilConvertCommand: ParsableCommand {
         for line in result.log { print(line) }
         do { try Data(result.model).write(to: URL(fileURLWithPath: output)) } catch { throw fail("cannot write \(output): \(error.localizedDescription)", 1) }
         print("wrote \(output) (\(result.model.count) bytes, \(float ? "float32" : "int8"))")
+        guard let eval, let artifacts = result.artifacts else { return }
+        let x: [Float]
+        var y: [Int]? = nil
+        do {
+            x = try NPY.read(contentsOf: URL(fileURLWithPath: eval)).asFloat32()
+            if let labels { y = try NPY.read(contentsOf: URL(fileURLWithPath: labels)).asFloat32().map { Int($0) } }
+        } catch { throw fail("\(error)") }
+        guard x.count % artifacts.inputElements == 0, x.count > 0 else {
+            throw fail("\(eval) does not hold whole samples of \(artifacts.inputElements) values")
+        }
+        if let y, y.count != x.count / artifacts.inputElements {
+            throw fail("\(labels!) has \(y.count) labels for \(x.count / artifacts.inputElements) samples")
+        }
+        let r: FidelityReport
+        do { r = try Fidelity.evaluate(artifacts, samples: x, labels: y, classNames: options.metadata.labels) } catch { throw fail("\(error)", 1) }
+        print(Fidelity.text(r), terminator: "")
+        if let report {
+            do { try HTMLReport.write(r, to: URL(fileURLWithPath: report)) } catch { throw fail("cannot write the report: \(error)", 1) }
+            print("report: \(report)/fidelity.html, \(report)/fidelity.json")
+        }
     }
 }
 
