@@ -12,6 +12,8 @@ echo "== swift test"
 swift test --skip-build
 echo "== ONNX backend node tests through vigil-convert --float and vigil infer"
 .venv/bin/python Tools/conformance/node_tests.py "$(swift build --show-bin-path)"
+echo "== converter vs onnxruntime on exporter-shaped models (float32 and int8)"
+.venv/bin/python Tools/conformance/converter_models.py "$(swift build --show-bin-path)"
 echo "== Embedded core on ARM (qemu-aarch64) vs x86"
 Tools/embedded/check-core.sh
 echo "== fuzz the model reader (${VIGIL_FUZZ_SECONDS:-30} s)"

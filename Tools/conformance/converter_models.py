@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Converts small ONNX models of the shapes exporters write (conv stacks with BatchNormalization,
+depthwise blocks, MLPs with standardization, concat/pad/transpose graphs) and checks them against
+onnxruntime: `vigil-convert --float` + `vigil infer` must match within 1e-4, and the int8
+conversion (min-max calibration) must keep the output SQNR above 25 dB and top-1 agreement >= 95%
+on random inputs. Usage: converter_models.py BIN_DIR
+"""
+import os, subprocess, sys, tempfile
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper as nh
+
+rng = np.random.default_rng(17)
+
+
+def w(*shape, s=0.3):
+    return rng.normal(0, s, shape).astype(np.float32)
+
+
+def bn(name, c):
+    return [nh.from_array(rng.uniform(0.5, 1.5, c).astype(np.float32), f"{name}.g"),
+            nh.from_array(w(c, s=0.1), f"{name}.b"), nh.from_array(w(c, s=0.1), f"{name}.m"),
+            nh.from_array(rng.uniform(0.5, 2, c).astype(np.float32), f"{name}.v")]
+
+
+def model(name, nodes, inits, x_shape, y_shape):
+    g = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(m)
+    return m
+
+
+def ecg_cnn():
+    inits = [nh.from_array(w(8, 1, 7), "W1"), nh.from_array(w(8), "B1"), *bn("bn1", 8),
+             nh.from_array(w(16, 8, 3), "W2"), nh.from_array(w(16, 3), "Wf"), nh.from_array(w(3), "bf"),
+             nh.from_array(np.array([1, -1], np.int64), "shape")]
+    nodes = [helper.make_node("Conv", ["x", "W1", "B1"], ["c1"], strides=[2], pads=[3, 3], name="conv1"),
+             helper.make_node("BatchNormalization", ["c1", "bn1.g", "bn1.b", "bn1.m", "bn1.v"], ["n1"], name="bn1"),
+             helper.make_node("Relu", ["n1"], ["r1"], name="relu1"),
+             helper.make_node("MaxPool", ["r1"], ["p1"], kernel_shape=[2], strides=[2], name="pool1"),
+             helper.make_node("Conv", ["p1", "W2"], ["c2"], pads=[1, 1], name="conv2"),
+             helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
+             helper.make_node("GlobalAveragePool", ["r2"], ["g"], name="gap"),
+             helper.make_node("Reshape", ["g", "shape"], ["f"], name="flatten"),
+             helper.make_node("MatMul", ["f", "Wf"], ["mm"], name="fc"),
+             helper.make_node("Add", ["mm", "bf"], ["logits"], name="fc.bias"),
+             helper.make_node("Softmax", ["logits"], ["y"], axis=-1, name="softmax")]
+    return model("ecg_cnn", nodes, inits, [1, 1, 720], [1, 3]), (1, 720)
+
+
+def mobile_block():
+    inits = [nh.from_array(w(8, 3, 3, 3), "W1"), *bn("bn1", 8), nh.from_array(w(8, 1, 3, 3), "Wd"), *bn("bnd", 8),
+             nh.from_array(w(8, 8, 1, 1), "Wp"), nh.from_array(w(8), "Bp"), nh.from_array(w(5, 8), "Wf"), nh.from_array(w(5), "bf")]
+    nodes = [helper.make_node("Conv", ["x", "W1"], ["c1"], strides=[2, 2], auto_pad="SAME_UPPER", name="stem"),
+             helper.make_node("BatchNormalization", ["c1", "bn1.g", "bn1.b", "bn1.m", "bn1.v"], ["n1"], name="stem.bn"),
+             helper.make_node("HardSwish", ["n1"], ["h1"], name="stem.act"),
+             helper.make_node("Conv", ["h1", "Wd"], ["d"], group=8, pads=[1, 1, 1, 1], name="dw"),
+             helper.make_node("BatchNormalization", ["d", "bnd.g", "bnd.b", "bnd.m", "bnd.v"], ["dn"], name="dw.bn"),
+             helper.make_node("Clip", ["dn"], ["d6"], name="dw.relu6", min=0.0, max=6.0) if False else
+             helper.make_node("Relu", ["dn"], ["d6"], name="dw.relu"),
+             helper.make_node("Conv", ["d6", "Wp", "Bp"], ["pw"], name="pw"),
+             helper.make_node("Add", ["pw", "h1"], ["res"], name="residual"),
+             helper.make_node("GlobalAveragePool", ["res"], ["g"], name="gap"),
+             helper.make_node("Flatten", ["g"], ["f"], name="flatten"),
+             helper.make_node("Gemm", ["f", "Wf", "bf"], ["logits"], transB=1, name="classifier"),
+             helper.make_node("Softmax", ["logits"], ["y"], name="softmax")]
+    return model("mobile_block", nodes, inits, [1, 3, 32, 32], [1, 5]), (3, 32, 32)
+
+
+def mlp():
+    mean = rng.normal(5, 2, 30).astype(np.float32)
+    std = rng.uniform(0.5, 3, 30).astype(np.float32)
+    inits = [nh.from_array(mean, "mean"), nh.from_array(std, "std"), nh.from_array(w(30, 32), "W1"), nh.from_array(w(32), "B1"),
+             nh.from_array(w(32, 16), "W2"), nh.from_array(w(16), "B2"), nh.from_array(w(16, 2), "W3"), nh.from_array(w(2), "B3")]
+    nodes = [helper.make_node("Sub", ["x", "mean"], ["xc"], name="center"),
+             helper.make_node("Div", ["xc", "std"], ["xs"], name="scale"),
+             helper.make_node("Gemm", ["xs", "W1", "B1"], ["h1"], name="fc1"),
+             helper.make_node("LeakyRelu", ["h1"], ["a1"], alpha=0.1, name="act1"),
+             helper.make_node("MatMul", ["a1", "W2"], ["m2"], name="fc2"),
+             helper.make_node("Add", ["m2", "B2"], ["h2"], name="fc2.bias"),
+             helper.make_node("Tanh", ["h2"], ["a2"], name="act2"),
+             helper.make_node("Gemm", ["a2", "W3", "B3"], ["logits"], name="fc3"),
+             helper.make_node("Sigmoid", ["logits"], ["y"], name="sigmoid")]
+    return model("mlp", nodes, inits, [1, 30], [1, 2]), (30,)
+
+
+def concat_pad():
+    inits = [nh.from_array(w(4, 2, 3, 3), "Wa"), nh.from_array(w(4, 2, 1, 1), "Wb"),
+             nh.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64), "pads"), nh.from_array(w(72, 4), "Wf")]
+    nodes = [helper.make_node("Conv", ["x", "Wa"], ["a"], pads=[1, 1, 1, 1], name="branch_a"),
+             helper.make_node("Conv", ["x", "Wb"], ["b"], name="branch_b"),
+             helper.make_node("Sigmoid", ["b"], ["bs"], name="gate"),
+             helper.make_node("Mul", ["a", "bs"], ["ab"], name="gated"),
+             helper.make_node("Concat", ["a", "ab"], ["c"], axis=1, name="concat"),
+             helper.make_node("Pad", ["c", "pads"], ["p"], mode="reflect", name="pad"),
+             helper.make_node("AveragePool", ["p"], ["ap"], kernel_shape=[3, 3], strides=[3, 3], ceil_mode=1, name="pool"),
+             helper.make_node("Transpose", ["ap"], ["t"], perm=[0, 2, 3, 1], name="nhwc"),
+             helper.make_node("Flatten", ["t"], ["f"], name="flatten"),
+             helper.make_node("MatMul", ["f", "Wf"], ["y"], name="head")]
+    return model("concat_pad", nodes, inits, [1, 2, 7, 7], [1, 4]), (2, 7, 7)
+
+
+def main():
+    bins = sys.argv[1]
+    failures = 0
+    with tempfile.TemporaryDirectory() as d:
+        for build in (ecg_cnn, mobile_block, mlp, concat_pad):
+            m, shape = build()
+            name = m.graph.name
+            path = os.path.join(d, f"{name}.onnx")
+            onnx.save(m, path)
+            scale = 3.0 if name == "mlp" else 1.0
+            x = (rng.normal(0, scale, (264,) + shape) + (5 if name == "mlp" else 0)).astype(np.float32)
+            calib, ev = x[:200], x[200:]
+            np.save(os.path.join(d, "calib.npy"), calib)
+            np.save(os.path.join(d, "eval.npy"), ev)
+            s = ort.InferenceSession(path)
+            ref = np.concatenate([s.run(None, {"x": e[None]})[0] for e in ev])
+            out = {}
+            for mode, extra in (("float", ["--float"]), ("int8", ["--calibration", os.path.join(d, "calib.npy")])):
+                v = os.path.join(d, f"{name}-{mode}.vigil")
+                r = subprocess.run([os.path.join(bins, "vigil-convert"), path, "-o", v] + extra, capture_output=True, text=True)
+                if r.returncode != 0:
+                    print(f"FAIL {name} {mode}: convert: {r.stderr.strip()}")
+                    failures += 1
+                    continue
+                y = os.path.join(d, f"{name}-{mode}.npy")
+                r = subprocess.run([os.path.join(bins, "vigil"), "infer", v, "--input", os.path.join(d, "eval.npy"), "--output", y],
+                                   capture_output=True, text=True)
+                if r.returncode != 0:
+                    print(f"FAIL {name} {mode}: infer: {r.stderr.strip()}")
+                    failures += 1
+                    continue
+                out[mode] = np.load(y).reshape(ref.shape)
+            if "float" in out:
+                err = np.abs(out["float"] - ref).max()
+                ok = err <= 1e-4 * max(1.0, np.abs(ref).max())
+                failures += not ok
+                print(f"{'ok  ' if ok else 'FAIL'} {name:13s} float32 vs onnxruntime: max |err| {err:.2e}")
+            if "int8" in out:
+                noise = ((out["int8"] - ref) ** 2).sum()
+                sqnr = 10 * np.log10((ref ** 2).sum() / max(noise, 1e-30))
+                agree = (out["int8"].argmax(1) == ref.argmax(1)).mean()
+                ok = sqnr >= 25 and agree >= 0.95
+                failures += not ok
+                print(f"{'ok  ' if ok else 'FAIL'} {name:13s} int8 vs onnxruntime float: SQNR {sqnr:.1f} dB, top-1 agreement {100 * agree:.1f}%")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
