@@ -47,8 +47,11 @@ public enum Converter {
     static func run(_ url: URL, _ options: ConversionOptions, _ progress: (Int, Int) -> Void) throws -> ConversionResult {
         let (g, bytes) = try ONNXImporter.load(url)
         var log: [String] = ["imported \(g.nodes.count) ONNX nodes (opset \(g.opset)) from \(url.lastPathComponent)"]
+        try QuantizedImport.rewriteQOperators(g)
         try ShapesAndConstants.run(g)
+        if !options.float { try QuantizedImport.stripActivationQDQ(g) }
         g.pruneUnused()
+        if !g.importedParams.isEmpty { log.append("kept the scales and zero points of \(g.importedParams.count) quantized activations") }
         let nodes = try Lowering.run(g)
         log.append("lowered to \(nodes.count) Vigil operators")
         let sha = sha256Hex(bytes)
@@ -72,19 +75,24 @@ public enum Converter {
             throw ConvertError("--keep-float names nodes that are not in the model: \(unknown.sorted().joined(separator: ", "))")
         }
         guard g.inputs.count == 1 else { throw ConvertError("int8 conversion supports models with one input; this one has \(g.inputs.count)") }
-        guard !options.calibration.isEmpty else { throw ConvertError("int8 conversion needs --calibration data (or --float)") }
+        guard !options.calibration.isEmpty || !g.importedParams.isEmpty else {
+            throw ConvertError("int8 conversion needs --calibration data (or --float)")
+        }
         guard let method = CalibrationMethod(rawValue: options.method) else {
             throw ConvertError("unknown calibration method '\(options.method)'; use one of \(methods.joined(separator: ", "))")
         }
         var tapped = Emitter(g, nodes, .float, tap: true)
         let tapModel = try tapped.emit(metadata: Array("{}".utf8))
-        let ranges = try Calibrator.ranges(model: tapModel, inputName: g.inputs[0], names: tapped.taps, realOutputs: g.outputs,
-                                           samples: options.calibration, method: method, progress: progress)
+        let ranges = options.calibration.isEmpty ? [:] : try Calibrator.ranges(
+            model: tapModel, inputName: g.inputs[0], names: tapped.taps, realOutputs: g.outputs,
+            samples: options.calibration, method: method, progress: progress)
         let per = try g.shape(g.inputs[0]).reduce(1, *)
-        prov.calibrationSamples = options.calibration.count / per
-        prov.calibrationSha256 = sha256Hex(options.calibration.withUnsafeBytes { Array($0) })
+        if !options.calibration.isEmpty {
+            prov.calibrationSamples = options.calibration.count / per
+            prov.calibrationSha256 = sha256Hex(options.calibration.withUnsafeBytes { Array($0) })
+            log.append("calibrated \(ranges.count) values on \(prov.calibrationSamples!) samples (\(method.rawValue))")
+        }
         meta.provenance = prov
-        log.append("calibrated \(ranges.count) values on \(prov.calibrationSamples!) samples (\(method.rawValue))")
         var keep = options.keepFloat
         func artifacts(_ keep: Set<String>) throws -> ConversionArtifacts {
             var q = Emitter(g, nodes, .int8(ranges: ranges, keepFloat: keep), tap: true)

@@ -102,6 +102,24 @@ def concat_pad():
     return model("concat_pad", nodes, inits, [1, 2, 7, 7], [1, 4]), (2, 7, 7)
 
 
+def ort_quantized(path, calib, fmt, activation, ops=None):
+    """onnxruntime's own quantize_static (per-channel int8 weights), as a user would run it."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.it = iter([{"x": c[None]} for c in calib])
+
+        def get_next(self):
+            return next(self.it, None)
+
+    out = path.replace(".onnx", f"-{fmt}-{activation}.onnx")
+    quantize_static(path, out, Reader(), quant_format=QuantFormat.QDQ if fmt == "qdq" else QuantFormat.QOperator,
+                    per_channel=True, activation_type=QuantType.QInt8 if activation == "s8" else QuantType.QUInt8,
+                    weight_type=QuantType.QInt8, op_types_to_quantize=ops)
+    return out
+
+
 def main():
     bins = sys.argv[1]
     failures = 0
@@ -139,6 +157,30 @@ def main():
                 ok = err <= 1e-4 * max(1.0, np.abs(ref).max())
                 failures += not ok
                 print(f"{'ok  ' if ok else 'FAIL'} {name:13s} float32 vs onnxruntime: max |err| {err:.2e}")
+            # Already-quantized models: onnxruntime's QDQ (int8 and uint8 activations; no calibration
+            # needed, its scales are kept) and QOperator QLinearConv/QLinearMatMul.
+            if name in ("ecg_cnn", "mobile_block"):
+                import logging
+                logging.disable(logging.WARNING)
+                for fmt, act, ops, calib_args in (("qdq", "s8", None, []), ("qdq", "u8", None, []),
+                                                  ("qop", "u8", ["Conv", "MatMul"], ["--calibration", os.path.join(d, "calib.npy")])):
+                    q = ort_quantized(path, calib, fmt, act, ops)
+                    v, y = q.replace(".onnx", ".vigil"), q.replace(".onnx", ".npy")
+                    r = subprocess.run([os.path.join(bins, "vigil-convert"), q, "-o", v] + calib_args, capture_output=True, text=True)
+                    r2 = r.returncode == 0 and subprocess.run([os.path.join(bins, "vigil"), "infer", v, "--input", os.path.join(d, "eval.npy"),
+                                                               "--output", y], capture_output=True, text=True).returncode == 0
+                    if not r2:
+                        print(f"FAIL {name:13s} import of onnxruntime {fmt}/{act}: {r.stderr.strip()}")
+                        failures += 1
+                        continue
+                    got = np.load(y).reshape(ref.shape)
+                    sq = ort.InferenceSession(q)
+                    ort_q = np.concatenate([sq.run(None, {"x": e[None]})[0] for e in ev])
+                    agree = (got.argmax(1) == ort_q.argmax(1)).mean()
+                    sqnr = 10 * np.log10((ref ** 2).sum() / max(((got - ref) ** 2).sum(), 1e-30))
+                    ok = agree >= 0.95 and sqnr >= 25
+                    failures += not ok
+                    print(f"{'ok  ' if ok else 'FAIL'} {name:13s} onnxruntime {fmt}/{act} import: agreement with onnxruntime int8 {100 * agree:.1f}%, SQNR vs float {sqnr:.1f} dB")
             if "int8" in out:
                 noise = ((out["int8"] - ref) ** 2).sum()
                 sqnr = 10 * np.log10((ref ** 2).sum() / max(noise, 1e-30))

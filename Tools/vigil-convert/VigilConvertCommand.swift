@@ -9,7 +9,9 @@ struct VigilConvertCommand: ParsableCommand {
         commandName: "vigil-convert",
         abstract: "Convert a float ONNX model into a Vigil .vigil model (int8, or float32 with --float).",
         discussion: """
-            Calibration data is float32 [N, ...input shape without its batch of 1...] (.npy).
+            Calibration data is float32 [N, ...input shape without its batch of 1...] (.npy). Models \
+            already quantized by onnxruntime (QDQ, QLinearConv/QLinearMatMul, ConvInteger/MatMulInteger) \
+            keep their scales and zero points and need no calibration.
 
             Examples:
               vigil-convert ecg.onnx --calibration calib.npy -o ecg.vigil
@@ -37,7 +39,6 @@ struct VigilConvertCommand: ParsableCommand {
     @Option(help: "Sensitivity pass: keep at most this many layers in float32 (the budget).") var maxFloatLayers = 0
 
     func validate() throws {
-        if !float && calibration == nil { throw ValidationError("int8 conversion needs --calibration FILE (or --float)") }
         if labels != nil && eval == nil { throw ValidationError("--labels needs --eval") }
         if report != nil && eval == nil { throw ValidationError("--report needs --eval") }
         if float && eval != nil { throw ValidationError("--eval compares int8 with float32; drop --float") }

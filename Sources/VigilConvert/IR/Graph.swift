@@ -71,6 +71,8 @@ final class IRGraph {
     var quantizedTypes: [String: DType] = [:]
     /// Integer values with fixed quantization (outputs of QuantizeLinear, inputs of DequantizeLinear).
     var valueTypes: [String: (DType, Quantization)] = [:]
+    /// Activation parameters carried by an already-quantized source model: (scale, int8 zero point).
+    var importedParams: [String: (Float, Int32)] = [:]
 
     func tensor(_ name: String) throws -> IRTensor {
         guard let t = tensors[name] else { throw ConvertError("value '\(name)' has no known shape") }

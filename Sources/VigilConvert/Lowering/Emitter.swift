@@ -114,8 +114,9 @@ struct Emitter {
 
     func params(_ v: String) throws -> (Float, Int32) {
         if let p = int8Params[v] { return p }
+        if let p = g.importedParams[v] { return p }
         guard case .int8(let ranges, _) = precision, let r = ranges[v] else {
-            throw ConvertError("no calibrated range for value '\(v)'")
+            throw ConvertError("no calibrated range for value '\(v)' (a quantized source model that leaves it in float needs --calibration too)")
         }
         return asymmetricParameters(r)
     }

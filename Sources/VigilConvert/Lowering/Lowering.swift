@@ -22,7 +22,7 @@ struct Lowering {
         "Conv", "BatchNormalization", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Concat", "MaxPool",
         "AveragePool", "GlobalAveragePool", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSwish", "Softmax",
         "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Pad", "Identity", "Dropout",
-        "QuantizeLinear", "DequantizeLinear",
+        "QuantizeLinear", "DequantizeLinear", "Cast",
     ]
 
     static func run(_ g: IRGraph) throws -> [VNode] {
@@ -43,6 +43,11 @@ struct Lowering {
                 return t
             }
             switch n.op {
+            case "Cast":
+                let to = n.int("to", 1)
+                guard to == 1 else { throw ConvertError("\(n.label): Cast to \(ONNXImporter.typeName(Int32(to))) of a run-time value is not supported") }
+                g.rename(y, to: x(0))
+                for i in out.indices { for j in out[i].inputs.indices where out[i].inputs[j] == y { out[i].inputs[j] = x(0) } }
             case "Identity", "Dropout":
                 if n.outputs.count > 1, !n.outputs[1].isEmpty, g.graphOutputs.contains(n.outputs[1]) || !g.consumers(of: n.outputs[1]).isEmpty {
                     throw ConvertError("\(n.label): the Dropout mask output is not supported")

@@ -5,6 +5,7 @@ struct ShapesAndConstants {
     static let foldable: Set<String> = [
         "Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Reshape", "Identity",
         "Add", "Sub", "Mul", "Div", "Slice", "ConstantOfShape", "Flatten", "Transpose", "Range", "Neg", "Sqrt",
+        "DequantizeLinear",
     ]
 
     static func run(_ g: IRGraph) throws {
@@ -70,6 +71,17 @@ struct ShapesAndConstants {
             let isFloat = to == 1 || to == 10 || to == 11 || to == 16
             result = make(values(a).map { isFloat ? $0 : $0.rounded(.towardZero) }, a.shape, isFloat ? .float : .int64)
         case "Neg": result = make(values(a).map { -$0 }, a.shape, a.kind)
+        case "DequantizeLinear":
+            // Constant weights stored quantized: (q - zero point) * scale, per tensor or per axis.
+            let s = values(ins[1]!), z = ins.count > 2 && ins[2] != nil ? values(ins[2]!) : [Double](repeating: 0, count: s.count)
+            var axis = n.int("axis", 1)
+            if axis < 0 { axis += a.shape.count }
+            let inner = s.count == 1 ? a.count : a.shape[(axis + 1)...].reduce(1, *)
+            let v = values(a).enumerated().map { i, q -> Double in
+                let c = s.count == 1 ? 0 : (i / inner) % s.count
+                return (q - z[c]) * s[c]
+            }
+            result = make(v, a.shape, .float)
         case "Sqrt": result = make(values(a).map { $0.squareRoot() }, a.shape, a.kind)
         case "Add", "Sub", "Mul", "Div":
             let b = ins[1]!
@@ -202,8 +214,8 @@ struct ShapesAndConstants {
                 shape = b
             }
             set(shape)
-        case "Conv", "ConvInteger", "QLinearConv":
-            let xi = n.op == "QLinearConv" ? 0 : 0, wi = n.op == "QLinearConv" ? 3 : 1
+        case "Conv":
+            let xi = 0, wi = 1
             let x = try s(xi), w = try s(wi)
             let spatial = x.count - 2
             let k = n.ints("kernel_shape") ?? Array(w[2...])
@@ -223,8 +235,8 @@ struct ShapesAndConstants {
             let a = try s(0), b = try s(1)
             let m = n.int("transA", 0) == 1 ? a[1] : a[0], nn = n.int("transB", 0) == 1 ? b[0] : b[1]
             set([m, nn])
-        case "MatMul", "MatMulInteger", "QLinearMatMul":
-            let a = try s(0), b = try s(n.op == "QLinearMatMul" ? 3 : 1)
+        case "MatMul":
+            let a = try s(0), b = try s(1)
             guard b.count >= 2, a.count >= 1 else { throw ConvertError("\(n.label): MatMul of shapes \(a) and \(b)") }
             if a.count == 1 { set(Array(b.dropLast(2)) + [b.last!]); return }
             guard let batch = broadcast(Array(a.dropLast(2)), Array(b.dropLast(2))) else {
