@@ -27,7 +27,7 @@ let package = Package(
             dependencies: ["VigilModel", "CVigilKernels", "COpenBLAS"],
             swiftSettings: [.define("VIGIL_OPENBLAS")]
         ),
-        .target(name: "VigilIO", dependencies: ["VigilModel"]),
+        .target(name: "VigilIO", dependencies: ["VigilModel", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "vigil",
             dependencies: [
@@ -59,7 +59,7 @@ let package = Package(
             dependencies: ["VigilRuntime", "VigilIO"],
             path: "Tools/alloc-probe"
         ),
-        .testTarget(name: "VigilModelTests", dependencies: ["VigilModel", "VigilIO"]),
+        .testTarget(name: "VigilModelTests", dependencies: ["VigilModel", "VigilIO", "VigilRuntime"]),
         .testTarget(name: "VigilRuntimeTests", dependencies: ["VigilRuntime", "VigilModel", "VigilIO"]),
         .testTarget(name: "VigilIOTests", dependencies: ["VigilIO"]),
         .testTarget(name: "VigilCLITests", dependencies: ["VigilIO", "vigil"]),

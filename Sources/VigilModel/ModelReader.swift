@@ -45,6 +45,9 @@ public enum ModelReader {
             let at = VigilFormat.headerSize + i * VigilFormat.sectionEntrySize
             let kind = SectionKind(rawValue: try r.u32(at))
             let flags = try r.u32(at + 4)
+            guard flags & ~1 == 0 else {
+                throw VigilError(.reservedNonZero, "section \(i) (\(kind.text)): flags \(flags) set reserved bits")
+            }
             let off = try r.u64(at + 8), len = try r.u64(at + 16)
             let sum = try r.u32(at + 24)
             if try r.u32(at + 28) != 0 {

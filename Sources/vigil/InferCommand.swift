@@ -24,10 +24,16 @@ struct InferCommand: ParsableCommand {
     @Argument(help: "The .vigil model.") var model: String
     @Option(name: .shortAndLong, help: "Input samples (.npy); repeat for each model input.") var input: [String]
     @Option(name: .shortAndLong, help: "Where to write the outputs (.npy).") var output: String
+    @Option(help: "Refuse the model unless its signature verifies against the public keys (*.pub) in this directory.") var trustedKeys: String?
 
     func run() throws {
         let file: ModelFile
         do { file = try ModelFile(path: model) } catch { throw fail("\(error)") }
+        if let trustedKeys {
+            let verdict: ModelSignature.Verdict
+            do { verdict = try ModelSignature.verify(file.model, trustedKeys: URL(fileURLWithPath: trustedKeys)) } catch { throw fail("\(model): \(error)") }
+            guard case .verified = verdict else { throw fail("\(model): refused: signature \(verdict)", Exit.untrusted) }
+        }
         let interp: Interpreter
         do { interp = try Interpreter(model: file.model) } catch { throw fail("\(model): \(error)") }
         guard interp.inputCount == input.count else {

@@ -17,6 +17,7 @@ struct InspectCommand: ParsableCommand {
     )
 
     @Argument(help: "The .vigil model.") var model: String
+    @Option(help: "Verify the signature against the public keys (*.pub) in this directory.") var trustedKeys: String?
 
     func run() throws {
         let file: ModelFile
@@ -25,7 +26,7 @@ struct InspectCommand: ParsableCommand {
         print("model      \(model)")
         print("format     \(m.majorVersion).\(m.minorVersion), \(file.byteCount) bytes")
         print("sections  ", m.sections.map { "\($0.kind.text) \($0.length) B @\($0.offset)" }.joined(separator: ", "))
-        print("signature  none")
+        print("signature  \(try signatureLine(file, trustedKeys))")
         print("\nmetadata")
         print(indent(prettyJSON(file.metadataText), 2))
 
@@ -92,4 +93,17 @@ func prettyJSON(_ text: String) -> String {
         return text
     }
     return String(decoding: out, as: UTF8.self)
+}
+
+func signatureLine(_ file: ModelFile, _ trustedKeys: String?) throws -> String {
+    do {
+        guard let info = try ModelSignature.info(file.model) else { return "none" }
+        guard let trustedKeys else { return "Ed25519, key \(info.keyID) (not checked; pass --trusted-keys DIR)" }
+        switch try ModelSignature.verify(file.model, trustedKeys: URL(fileURLWithPath: trustedKeys)) {
+        case .verified(let id): return "Ed25519, key \(id): verified against \(trustedKeys)"
+        case .untrustedKey(let id): return "Ed25519, key \(id): NOT TRUSTED (no matching key in \(trustedKeys))"
+        case .invalid(let id): return "Ed25519, key \(id): INVALID (the file was changed after signing)"
+        case .unsigned: return "none"
+        }
+    } catch { throw fail("\(error)") }
 }

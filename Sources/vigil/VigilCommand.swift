@@ -17,10 +17,12 @@ struct VigilCommand: ParsableCommand {
 
 let vigilVersion = "0.1.0"
 
-/// Exit codes: 0 success, 1 a runtime failure, 2 bad input (file, shape, dtype), 64 usage.
+/// Exit codes: 0 success, 1 a runtime failure, 2 bad input (file, shape, dtype), 3 a model whose
+/// signature does not verify against the trusted keys, 64 usage.
 enum Exit {
     static let badInput = ExitCode(2)
     static let failure = ExitCode(1)
+    static let untrusted = ExitCode(3)
 }
 
 /// Prints to stderr and exits with `code`.

@@ -16,21 +16,12 @@ let invokeArenaLimit = 1 << 20
 let invokeOpLimit = 64
 /// Rough multiply-accumulate budget for one invoke, so a tiny file cannot ask for minutes of work.
 let invokeWorkLimit = 1 << 24
-/// Upper bound on the activation bytes (sum over variable tensors) of models handed to
-/// `Interpreter(model:)`. The interpreter allocates its arena up front and Swift's allocator
-/// traps when that fails, so without this bound a 496-byte file declaring two 2^31 - 1 element
-/// float32 tensors takes the process down (Tools/fuzz/regressions/huge-arena.vigil). Set
-/// VIGIL_FUZZ_NO_ARENA_GUARD=1 to fuzz without it.
-let prepareActivationLimit = 64 << 20
-nonisolated(unsafe) var arenaGuard = true
-nonisolated(unsafe) var initialized = false
+/// Arena limit handed to `Interpreter(model:maxArenaBytes:)`: larger plans must be refused with
+/// `out-of-memory` (Tools/fuzz/regressions/huge-arena.vigil once asked for 16 GiB and trapped).
+let prepareArenaLimit = 64 << 20
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    if !initialized {
-        initialized = true
-        arenaGuard = getenv("VIGIL_FUZZ_NO_ARENA_GUARD") == nil
-    }
     // The reader and interpreter expect the bytes of a mapped file: 16-byte aligned at least.
     let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 64)
     defer { buf.deallocate() }
@@ -62,14 +53,7 @@ func exercise(_ bytes: UnsafeRawBufferPointer) throws(VigilError) {
     for op in model.ops { sink &+= op.name.utf8.count &+ op.attributes.count }
     blackHole(sink)
 
-    if arenaGuard {
-        var activations = 0
-        for t in model.tensors where !t.isConstant {
-            activations &+= t.byteCount
-            if activations > prepareActivationLimit { return }
-        }
-    }
-    let interp = try Interpreter(model: model)
+    let interp = try Interpreter(model: model, maxArenaBytes: prepareArenaLimit)
     guard interp.arenaBytes < invokeArenaLimit, model.ops.count <= invokeOpLimit,
           estimatedWork(model) <= invokeWorkLimit else { return }
     // Inputs: the file's own bytes, repeated (deterministic, and lets values reach the kernels).

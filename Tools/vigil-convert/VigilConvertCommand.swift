@@ -22,8 +22,10 @@ struct VigilConvertCommand: ParsableCommand {
         version: Converter.version
     )
 
-    @Argument(help: "The float ONNX model.") var model: String
-    @Option(name: .shortAndLong, help: "Where to write the .vigil model.") var output: String
+    @Argument(help: "The float (or onnxruntime-quantized) ONNX model.") var model: String?
+    @Option(name: .shortAndLong, help: "Where to write the .vigil model.") var output: String?
+    @Option(help: "Sign the model with this Ed25519 private key (a file of 64 hex characters).") var signKey: String?
+    @Option(help: "Write a new Ed25519 key pair to PREFIX.key (private, mode 0600) and PREFIX.pub, and exit.") var generateKey: String?
     @Option(help: "Calibration samples (.npy, float32 [N, ...]).") var calibration: String?
     @Flag(help: "Keep the whole model in float32 (no calibration needed).") var float = false
     @Option(help: "ONNX node names to keep in float32, comma separated.") var keepFloat: String?
@@ -39,6 +41,8 @@ struct VigilConvertCommand: ParsableCommand {
     @Option(help: "Sensitivity pass: keep at most this many layers in float32 (the budget).") var maxFloatLayers = 0
 
     func validate() throws {
+        if generateKey != nil { return }
+        guard model != nil, output != nil else { throw ValidationError("give the ONNX model and -o OUT.vigil (or --generate-key PREFIX)") }
         if labels != nil && eval == nil { throw ValidationError("--labels needs --eval") }
         if report != nil && eval == nil { throw ValidationError("--report needs --eval") }
         if float && eval != nil { throw ValidationError("--eval compares int8 with float32; drop --float") }
@@ -47,6 +51,17 @@ struct VigilConvertCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let prefix = generateKey {
+            let (priv, pub) = ModelSignature.generateKey()
+            let keyPath = prefix + ".key", pubPath = prefix + ".pub"
+            guard FileManager.default.createFile(atPath: keyPath, contents: Data((priv + "\n").utf8), attributes: [.posixPermissions: 0o600]),
+                  FileManager.default.createFile(atPath: pubPath, contents: Data((pub + "\n").utf8)) else {
+                throw fail("cannot write \(keyPath) / \(pubPath)", 1)
+            }
+            print("wrote \(keyPath) (keep it secret) and \(pubPath), key id \(ModelSignature.keyID(ModelSignature.parseHexPublic(pub)))")
+            return
+        }
+        let model = model!, output = output!
         var options = ConversionOptions()
         options.float = float
         options.method = method
@@ -76,8 +91,14 @@ struct VigilConvertCommand: ParsableCommand {
             }
         } catch { throw fail("\(error)") }
         for line in result.log { print(line) }
-        do { try Data(result.model).write(to: URL(fileURLWithPath: output)) } catch { throw fail("cannot write \(output): \(error.localizedDescription)", 1) }
-        print("wrote \(output) (\(result.model.count) bytes, \(float ? "float32" : "int8"))")
+        var bytes = result.model
+        if let signKey {
+            do {
+                bytes = try ModelSignature.sign(bytes, privateKey: try ModelSignature.readHexKey(URL(fileURLWithPath: signKey)))
+            } catch { throw fail("signing failed: \(error)") }
+        }
+        do { try Data(bytes).write(to: URL(fileURLWithPath: output)) } catch { throw fail("cannot write \(output): \(error.localizedDescription)", 1) }
+        print("wrote \(output) (\(bytes.count) bytes, \(float ? "float32" : "int8")\(signKey != nil ? ", signed" : ""))")
         guard let eval, let artifacts = result.artifacts else { return }
         let x: [Float]
         var y: [Int]? = nil

@@ -108,7 +108,9 @@ public final class Interpreter {
     public let naiveBytes: Int
     public let placements: [ArenaPlacement]
 
-    public init(model: Model) throws(VigilError) {
+    /// Prepares `model`. An arena larger than `maxArenaBytes` (default 1 GiB) is refused with
+    /// `out-of-memory` rather than attempted: a lying file must not take the device down.
+    public init(model: Model, maxArenaBytes: Int = 1 << 30) throws(VigilError) {
         self.model = model
         guard let base = model.bytes.baseAddress, Int(bitPattern: base) % 16 == 0 else {
             throw VigilError(.unsupported, "model bytes must start at a 16-byte aligned address")
@@ -144,6 +146,9 @@ public final class Interpreter {
             naive += GreedyArenaPlanner.align(prepared[k].scratchBytes)
         }
         let plan = GreedyArenaPlanner.plan(buffers)
+        guard plan.size <= maxArenaBytes else {
+            throw VigilError(.outOfMemory, "the arena needs \(plan.size) bytes; the limit is \(maxArenaBytes)")
+        }
         arenaBytes = plan.size
         naiveBytes = naive
         arena = UnsafeMutableRawPointer.allocate(byteCount: max(plan.size, 64), alignment: GreedyArenaPlanner.alignment)
