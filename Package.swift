@@ -56,7 +56,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "vigil-alloc-probe",
-            dependencies: ["VigilRuntime", "VigilIO"],
+            dependencies: ["VigilRuntime", "VigilModel"],
             path: "Tools/alloc-probe"
         ),
         .testTarget(name: "VigilModelTests", dependencies: ["VigilModel", "VigilIO", "VigilRuntime"]),

@@ -25,11 +25,29 @@ public struct ConversionResult {
     public var ranges: [String: ClosedRange<Float>]
     public var sourceSHA256: String
     public var log: [String]
+    /// The metadata written into `model`.
+    public var metadata: ModelMetadata
     /// Float and int8 twins with every activation tapped, for fidelity evaluation (nil with --float).
     public var artifacts: ConversionArtifacts?
 }
 
 public enum Converter {
+    /// Replaces the metadata of a serialized model (e.g. to record fidelity figures measured after
+    /// conversion). Any signature is dropped; sign afterwards.
+    public static func replacingMetadata(_ file: [UInt8], with meta: ModelMetadata) throws -> [UInt8] {
+        let json = try meta.encoded()
+        return try file.withUnsafeBytes { raw -> [UInt8] in
+            let model = try ModelReader.read(raw)
+            var sections: [(SectionKind, [UInt8])] = []
+            var flags: [UInt32] = []
+            for s in model.sections where s.kind != .signature {
+                sections.append((s.kind, s.kind == .metadata ? json : Array(raw[s.offset..<(s.offset + s.length)])))
+                flags.append(s.flags)
+            }
+            return ModelBuilder.assemble(sections, flags: flags)
+        }
+    }
+
     public static let version = "0.1.0"
     public static var methods: [String] { CalibrationMethod.allCases.map(\.rawValue) }
 
@@ -47,6 +65,7 @@ public enum Converter {
     static func run(_ url: URL, _ options: ConversionOptions, _ progress: (Int, Int) -> Void) throws -> ConversionResult {
         let (g, bytes) = try ONNXImporter.load(url)
         var log: [String] = ["imported \(g.nodes.count) ONNX nodes (opset \(g.opset)) from \(url.lastPathComponent)"]
+        try Lowering.checkSupported(g)
         try QuantizedImport.rewriteQOperators(g)
         try ShapesAndConstants.run(g)
         if !options.float { try QuantizedImport.stripActivationQDQ(g) }
@@ -68,7 +87,7 @@ public enum Converter {
         meta.provenance = prov
         let floatModel = try floatEmitter.emit(metadata: try meta.encoded())
         if options.float {
-            return ConversionResult(model: floatModel, floatModel: floatModel, ranges: [:], sourceSHA256: sha, log: log, artifacts: nil)
+            return ConversionResult(model: floatModel, floatModel: floatModel, ranges: [:], sourceSHA256: sha, log: log, metadata: meta, artifacts: nil)
         }
         let unknown = options.keepFloat.subtracting(g.nodes.map(\.name))
         if !unknown.isEmpty {
@@ -115,7 +134,7 @@ public enum Converter {
         var int8 = Emitter(g, nodes, .int8(ranges: ranges, keepFloat: keep))
         let model = try int8.emit(metadata: try meta.encoded())
         return ConversionResult(model: model, floatModel: floatModel, ranges: ranges, sourceSHA256: sha, log: log,
-                                artifacts: try artifacts(keep))
+                                metadata: meta, artifacts: try artifacts(keep))
     }
 }
 

@@ -34,6 +34,12 @@ struct VigilConvertCommand: ParsableCommand {
     @Option(help: "Model version written into the metadata.") var modelVersion: String?
     @Option(help: "A text file with one class label per line.") var labelsFile: String?
     @Option(help: "Intended use written into the metadata.") var intendedUse: String?
+    @Option(help: "Preprocessing recorded in the metadata: input = raw * scale + offset ...") var inputScale: Double?
+    @Option(help: "... then (input - mean) / std; mean and std per channel, comma separated.") var inputOffset: Double?
+    @Option(help: "Per-channel means for the preprocessing recipe, comma separated.") var inputMean: String?
+    @Option(help: "Per-channel standard deviations for the preprocessing recipe, comma separated.") var inputStd: String?
+    @Option(help: "Kind of input for the preprocessing recipe: waveform, image or features.") var inputKind: String?
+    @Option(help: "Sample rate of a waveform input, Hz.") var sampleRate: Double?
     @Option(help: "Evaluation samples (.npy, float32 [N, ...]): compare the int8 model with the float one.") var eval: String?
     @Option(help: "Class labels of the evaluation samples (.npy, integer [N]).") var labels: String?
     @Option(help: "Write the fidelity report (fidelity.json, fidelity.html) into this directory.") var report: String?
@@ -67,6 +73,18 @@ struct VigilConvertCommand: ParsableCommand {
         options.method = method
         options.keepFloat = Set((keepFloat ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         options.metadata.name = name
+        if inputScale != nil || inputOffset != nil || inputMean != nil || inputStd != nil || inputKind != nil || sampleRate != nil {
+            var p = ModelMetadata.Preprocessing()
+            func list(_ s: String?, _ flag: String) throws -> [Double]? {
+                guard let s else { return nil }
+                let v = s.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+                guard v.allSatisfy({ $0 != nil }) else { throw fail("\(flag) takes numbers separated by commas") }
+                return v.map { $0! }
+            }
+            p.scale = inputScale; p.offset = inputOffset; p.kind = inputKind; p.sampleRateHz = sampleRate
+            p.mean = try list(inputMean, "--input-mean"); p.std = try list(inputStd, "--input-std")
+            options.metadata.preprocessing = p
+        }
         options.minSQNR = minSqnr
         options.maxFloatLayers = maxFloatLayers
         options.metadata.version = modelVersion
@@ -92,6 +110,39 @@ struct VigilConvertCommand: ParsableCommand {
         } catch { throw fail("\(error)") }
         for line in result.log { print(line) }
         var bytes = result.model
+        if let eval, let artifacts = result.artifacts {
+            let x: [Float]
+            var y: [Int]? = nil
+            do {
+                x = try NPY.read(contentsOf: URL(fileURLWithPath: eval)).asFloat32()
+                if let labels { y = try NPY.read(contentsOf: URL(fileURLWithPath: labels)).asFloat32().map { Int($0) } }
+            } catch { throw fail("\(error)") }
+            guard x.count % artifacts.inputElements == 0, x.count > 0 else {
+                throw fail("\(eval) does not hold whole samples of \(artifacts.inputElements) values")
+            }
+            if let y, y.count != x.count / artifacts.inputElements {
+                throw fail("\(labels!) has \(y.count) labels for \(x.count / artifacts.inputElements) samples")
+            }
+            let r: FidelityReport
+            do { r = try Fidelity.evaluate(artifacts, samples: x, labels: y, classNames: options.metadata.labels) } catch { throw fail("\(error)", 1) }
+            print(Fidelity.text(r), terminator: "")
+            if let report {
+                do { try HTMLReport.write(r, to: URL(fileURLWithPath: report)) } catch { throw fail("cannot write the report: \(error)", 1) }
+                print("report: \(report)/fidelity.html, \(report)/fidelity.json")
+            }
+            // Record the figures in the model's provenance.
+            var meta = result.metadata
+            var prov = meta.provenance ?? ModelMetadata.Provenance()
+            var fig: [String: Double] = ["top1_agreement": r.top1Agreement, "max_abs_error": r.maxAbsError,
+                                         "mean_abs_error": r.meanAbsError, "eval_samples": Double(r.samples)]
+            if let f = r.float, let q = r.int8 {
+                fig["accuracy_float32"] = f.accuracy; fig["accuracy_int8"] = q.accuracy
+                fig["macro_f1_float32"] = f.macroF1; fig["macro_f1_int8"] = q.macroF1
+            }
+            prov.fidelity = fig
+            meta.provenance = prov
+            do { bytes = try Converter.replacingMetadata(bytes, with: meta) } catch { throw fail("\(error)", 1) }
+        }
         if let signKey {
             do {
                 bytes = try ModelSignature.sign(bytes, privateKey: try ModelSignature.readHexKey(URL(fileURLWithPath: signKey)))
@@ -99,26 +150,6 @@ struct VigilConvertCommand: ParsableCommand {
         }
         do { try Data(bytes).write(to: URL(fileURLWithPath: output)) } catch { throw fail("cannot write \(output): \(error.localizedDescription)", 1) }
         print("wrote \(output) (\(bytes.count) bytes, \(float ? "float32" : "int8")\(signKey != nil ? ", signed" : ""))")
-        guard let eval, let artifacts = result.artifacts else { return }
-        let x: [Float]
-        var y: [Int]? = nil
-        do {
-            x = try NPY.read(contentsOf: URL(fileURLWithPath: eval)).asFloat32()
-            if let labels { y = try NPY.read(contentsOf: URL(fileURLWithPath: labels)).asFloat32().map { Int($0) } }
-        } catch { throw fail("\(error)") }
-        guard x.count % artifacts.inputElements == 0, x.count > 0 else {
-            throw fail("\(eval) does not hold whole samples of \(artifacts.inputElements) values")
-        }
-        if let y, y.count != x.count / artifacts.inputElements {
-            throw fail("\(labels!) has \(y.count) labels for \(x.count / artifacts.inputElements) samples")
-        }
-        let r: FidelityReport
-        do { r = try Fidelity.evaluate(artifacts, samples: x, labels: y, classNames: options.metadata.labels) } catch { throw fail("\(error)", 1) }
-        print(Fidelity.text(r), terminator: "")
-        if let report {
-            do { try HTMLReport.write(r, to: URL(fileURLWithPath: report)) } catch { throw fail("cannot write the report: \(error)", 1) }
-            print("report: \(report)/fidelity.html, \(report)/fidelity.json")
-        }
     }
 }
 

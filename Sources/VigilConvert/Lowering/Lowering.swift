@@ -25,10 +25,24 @@ struct Lowering {
         "QuantizeLinear", "DequantizeLinear", "Cast",
     ]
 
+    /// Ops accepted on import: the lowered ones, the shape arithmetic folded away, and the
+    /// quantized forms rewritten by QuantizedImport.
+    static let accepted = supported.union(ShapesAndConstants.foldable)
+        .union(["QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger"])
+
+    /// One error listing every node whose op is not accepted, before any other work.
+    static func checkSupported(_ g: IRGraph) throws {
+        let unsupported = g.nodes.filter { !accepted.contains($0.op) }
+        if !unsupported.isEmpty {
+            throw ConvertError("unsupported operators (\(unsupported.count) nodes):\n" +
+                unsupported.map { "  \($0.op) '\($0.name)'" }.joined(separator: "\n"))
+        }
+    }
+
     static func run(_ g: IRGraph) throws -> [VNode] {
         let unsupported = g.nodes.filter { !supported.contains($0.op) }
         if !unsupported.isEmpty {
-            throw ConvertError("unsupported operators (\(unsupported.count)):\n" +
+            throw ConvertError("operators left after folding that cannot be lowered (\(unsupported.count)):\n" +
                 unsupported.map { "  \($0.op) '\($0.name)'" }.joined(separator: "\n"))
         }
         var out: [VNode] = []
