@@ -44,7 +44,14 @@ CLAIMED = {
     "Dropout": ["test_dropout_default"],
     "QuantizeLinear": ["test_quantizelinear"],
     "DequantizeLinear": ["test_dequantizelinear"],
+    "QLinearConv": ["test_qlinearconv"],
+    "QLinearMatMul": ["test_qlinearmatmul_"],
+    "ConvInteger": ["test_convinteger_"],
+    "MatMulInteger": ["test_matmulinteger"],
 }
+
+# Ops whose integer output vigil infer writes dequantized: (scale input index, zero point index).
+DEQUANTIZED_OUTPUT = {"QuantizeLinear": (1, 2), "QLinearConv": (6, 7), "QLinearMatMul": (6, 7)}
 
 
 # Input positions each op takes as run-time data. The node tests feed every operand as a graph
@@ -108,11 +115,12 @@ def run_case(case_dir, bins, work, op):
         return "fail", "infer: " + (r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "failed")
     for k, f in enumerate(outputs):
         want = load_pb(os.path.join(data, f))
-        if op == "QuantizeLinear":
+        if op in DEQUANTIZED_OUTPUT:
             # vigil infer writes float32, dequantized with the output's own parameters.
-            scale = load_pb(os.path.join(data, inputs[1])).astype(np.float64)
-            zp = load_pb(os.path.join(data, inputs[2])).astype(np.float64) if len(inputs) > 2 else np.zeros_like(scale)
-            axis = next((a.i for n in m.graph.node for a in n.attribute if a.name == "axis"), 1)
+            si, zi = DEQUANTIZED_OUTPUT[op]
+            scale = load_pb(os.path.join(data, inputs[si])).astype(np.float64)
+            zp = load_pb(os.path.join(data, inputs[zi])).astype(np.float64) if len(inputs) > zi else np.zeros_like(scale)
+            axis = next((a.i for n in m.graph.node for a in n.attribute if a.name == "axis"), 1) if op == "QuantizeLinear" else 1
             if scale.ndim == 1:
                 shape = [1] * want.ndim
                 shape[axis] = scale.size

@@ -53,7 +53,7 @@ enum QuantizedImport {
                     g.quantizedTypes[z] = g.quantizedTypes[n.inputs[i - 2]] ?? .uint8
                     return z
                 }
-                let xf = dq(n.inputs[0], one, zp(2)), wf = dq(n.inputs[1], one, zp(3))
+                let xf = dq(n.inputs[0], one, zp(2)), wf = dq(n.inputs[1], one, zp(3), axis: n.op == "ConvInteger" ? 0 : 1)
                 var op = n
                 op.op = n.op == "ConvInteger" ? "Conv" : "MatMul"
                 op.inputs = [xf, wf]

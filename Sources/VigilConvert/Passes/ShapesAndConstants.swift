@@ -76,10 +76,11 @@ struct ShapesAndConstants {
             let s = values(ins[1]!), z = ins.count > 2 && ins[2] != nil ? values(ins[2]!) : [Double](repeating: 0, count: s.count)
             var axis = n.int("axis", 1)
             if axis < 0 { axis += a.shape.count }
-            let inner = s.count == 1 ? a.count : a.shape[(axis + 1)...].reduce(1, *)
+            let channels = max(s.count, z.count)
+            let inner = channels == 1 ? a.count : a.shape[(axis + 1)...].reduce(1, *)
             let v = values(a).enumerated().map { i, q -> Double in
-                let c = s.count == 1 ? 0 : (i / inner) % s.count
-                return (q - z[c]) * s[c]
+                let c = channels == 1 ? 0 : (i / inner) % channels
+                return (q - z[z.count == 1 ? 0 : c]) * s[s.count == 1 ? 0 : c]
             }
             result = make(v, a.shape, .float)
         case "Sqrt": result = make(values(a).map { $0.squareRoot() }, a.shape, a.kind)
