@@ -31,7 +31,7 @@ let package = Package(
         .executableTarget(
             name: "vigil",
             dependencies: [
-                "VigilModel", "VigilRuntime", "VigilIO",
+                "VigilModel", "VigilRuntime", "VigilIO", "CVigilKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -60,7 +60,7 @@ let package = Package(
             path: "Tools/alloc-probe"
         ),
         .testTarget(name: "VigilModelTests", dependencies: ["VigilModel", "VigilIO", "VigilRuntime"]),
-        .testTarget(name: "VigilRuntimeTests", dependencies: ["VigilRuntime", "VigilModel", "VigilIO"]),
+        .testTarget(name: "VigilRuntimeTests", dependencies: ["VigilRuntime", "VigilModel", "VigilIO", "CVigilKernels"]),
         .testTarget(name: "VigilIOTests", dependencies: ["VigilIO"]),
         .testTarget(name: "VigilCLITests", dependencies: ["VigilIO", "vigil"]),
     ],

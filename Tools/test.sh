@@ -16,6 +16,8 @@ echo "== converter vs onnxruntime on exporter-shaped models (float32 and int8)"
 .venv/bin/python Tools/conformance/converter_models.py "$(swift build --show-bin-path)"
 echo "== Embedded core on ARM (qemu-aarch64) vs x86"
 Tools/embedded/check-core.sh
+echo "== int8 kernel variants vs the generic kernel: x86 here, NEON and SDOT under qemu-aarch64"
+Tools/kernels/test-arm.sh
 echo "== fuzz the model reader (${VIGIL_FUZZ_SECONDS:-30} s)"
 Tools/fuzz/run.sh "${VIGIL_FUZZ_SECONDS:-30}"
 echo "== all tests passed"

@@ -1,15 +1,94 @@
 #include "vigil_kernels.h"
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#elif defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
+#endif
+
+void vigil_gemm_s8_avx2(const int8_t *, const int8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t, ptrdiff_t);
+void vigil_gemm_s8_neon(const int8_t *, const int8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t, ptrdiff_t);
+void vigil_gemm_s8_dotprod(const int8_t *, const int8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t, ptrdiff_t);
+
+int vigil_kernel_supported(vigil_kernel_variant v) {
+    switch (v) {
+    case VIGIL_KERNEL_GENERIC: return 1;
+#if defined(__x86_64__)
+    case VIGIL_KERNEL_AVX2: {
+        unsigned a, b, c, d;
+        if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+        int avx2 = (b >> 5) & 1;
+        __get_cpuid(1, &a, &b, &c, &d);
+        int osxsave = (c >> 27) & 1;
+        if (!avx2 || !osxsave) return 0;
+        unsigned lo, hi;
+        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        return (lo & 6) == 6;  // XMM and YMM state enabled by the OS
+    }
+#elif defined(__aarch64__)
+    case VIGIL_KERNEL_NEON: return 1;
+    case VIGIL_KERNEL_DOTPROD:
+#if defined(__linux__)
+        return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#else
+        return 0;
+#endif
+#endif
+    default: return 0;
+    }
+}
+
+static vigil_kernel_variant best(void) {
+    for (int v = VIGIL_KERNEL_COUNT - 1; v > 0; v--)
+        if (vigil_kernel_supported((vigil_kernel_variant)v)) return (vigil_kernel_variant)v;
+    return VIGIL_KERNEL_GENERIC;
+}
+
+static int selected = -1;
 
 vigil_kernel_variant vigil_kernel_selected(void) {
-    // Only the generic variant exists so far; VIGIL_KERNEL is honoured once there is a choice.
-    return VIGIL_KERNEL_GENERIC;
+    if (selected < 0) {
+        vigil_kernel_variant v = best();
+        const char *env = getenv("VIGIL_KERNEL");
+        if (env) {
+            for (int k = 0; k < VIGIL_KERNEL_COUNT; k++)
+                if (strcmp(env, vigil_kernel_name((vigil_kernel_variant)k)) == 0 && vigil_kernel_supported((vigil_kernel_variant)k))
+                    v = (vigil_kernel_variant)k;
+        }
+        selected = (int)v;
+    }
+    return (vigil_kernel_variant)selected;
+}
+
+int vigil_kernel_select(vigil_kernel_variant v) {
+    if (!vigil_kernel_supported(v)) return 0;
+    selected = (int)v;
+    return 1;
 }
 
 const char *vigil_kernel_name(vigil_kernel_variant v) {
     switch (v) {
     case VIGIL_KERNEL_GENERIC: return "generic";
+    case VIGIL_KERNEL_AVX2: return "avx2";
+    case VIGIL_KERNEL_NEON: return "neon";
+    case VIGIL_KERNEL_DOTPROD: return "dotprod";
+    default: return "unknown";
     }
-    return "unknown";
+}
+
+void vigil_gemm_s8(const int8_t *A, const int8_t *B, int rows, int cols, int K,
+                   const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldr, ptrdiff_t ldc) {
+    switch (vigil_kernel_selected()) {
+#if defined(__x86_64__)
+    case VIGIL_KERNEL_AVX2: vigil_gemm_s8_avx2(A, B, rows, cols, K, q, C, ldr, ldc); return;
+#elif defined(__aarch64__)
+    case VIGIL_KERNEL_NEON: vigil_gemm_s8_neon(A, B, rows, cols, K, q, C, ldr, ldc); return;
+    case VIGIL_KERNEL_DOTPROD: vigil_gemm_s8_dotprod(A, B, rows, cols, K, q, C, ldr, ldc); return;
+#endif
+    default: vigil_gemm_s8_generic(A, B, rows, cols, K, q, C, ldr, ldc); return;
+    }
 }

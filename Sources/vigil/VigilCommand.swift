@@ -11,7 +11,7 @@ struct VigilCommand: ParsableCommand {
               vigil infer Models/demo/tiny-ecg.vigil --input X.npy --output Y.npy
             """,
         version: vigilVersion,
-        subcommands: [InferCommand.self, InspectCommand.self]
+        subcommands: [InferCommand.self, InspectCommand.self, BenchCommand.self]
     )
 }
 

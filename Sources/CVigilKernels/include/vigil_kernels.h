@@ -10,18 +10,27 @@
 extern "C" {
 #endif
 
-/// Kernel variants, in order of preference on their architecture.
+/// Kernel variants. Which exist depends on the architecture the library was built for.
 typedef enum {
     VIGIL_KERNEL_GENERIC = 0,
+    VIGIL_KERNEL_AVX2 = 1,      // x86-64 with AVX2 (VPMADDWD on sign-extended int8)
+    VIGIL_KERNEL_NEON = 2,      // AArch64 Advanced SIMD (Cortex-A72: SMULL/SMLAL, SADALP)
+    VIGIL_KERNEL_DOTPROD = 3,   // AArch64 with the dot-product extension (Cortex-A76: SDOT)
+    VIGIL_KERNEL_COUNT = 4
 } vigil_kernel_variant;
 
-/// The variant the process uses (honours VIGIL_KERNEL=generic|... in the environment).
+/// The variant in use: the best the CPU supports, unless VIGIL_KERNEL=generic|avx2|neon|dotprod
+/// names another supported one (for tests and benchmarks).
 vigil_kernel_variant vigil_kernel_selected(void);
-/// A stable, human-readable name for a variant ("generic", ...).
+/// Forces a variant; returns 0 if the CPU (or this build) cannot run it.
+int vigil_kernel_select(vigil_kernel_variant v);
+/// 1 if this build and CPU can run `v`.
+int vigil_kernel_supported(vigil_kernel_variant v);
+/// A stable, human-readable name for a variant ("generic", "avx2", "neon", "dotprod").
 const char *vigil_kernel_name(vigil_kernel_variant v);
 
-/// Requantize one int32 accumulator: zp + ((acc * m + 2^(n-1)) >> n), clamped to [lo, hi].
-/// m in [2^30, 2^31) (or 0), n in [1, 62]. The rule of docs/FORMAT.md, section "Requantization".
+/// Requantize one int32 accumulator (docs/FORMAT.md, "Requantization"):
+/// clamp(zp + saturate_int32((acc * m + 2^(n-1)) >> n), lo, hi), m in [2^30, 2^31) or 0, n in [1, 62].
 static inline int32_t vigil_requantize(int32_t acc, int32_t m, int32_t n, int32_t zp,
                                        int32_t lo, int32_t hi) {
     int64_t p = (int64_t)acc * (int64_t)m + ((int64_t)1 << (n - 1));
@@ -30,6 +39,23 @@ static inline int32_t vigil_requantize(int32_t acc, int32_t m, int32_t n, int32_
     v += zp;
     return (int32_t)(v < lo ? lo : (v > hi ? hi : v));
 }
+
+/// Requantization parameters of one output row (output channel).
+typedef struct {
+    const int32_t *bias;        // [rows] accumulator offsets (bias with the input zero point folded in)
+    const int32_t *multiplier;  // [rows]
+    const int32_t *shift;       // [rows]
+    int32_t zero_point, lo, hi;
+} vigil_requant_rows;
+
+/// C[r * ldr + c * ldc] = requant_r(bias[r] + sum_k A[r*K + k] * B[c*K + k]) for r < rows, c < cols.
+/// A and B are int8 with K contiguous; no alignment is required.
+void vigil_gemm_s8(const int8_t *A, const int8_t *B, int rows, int cols, int K,
+                   const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldr, ptrdiff_t ldc);
+
+// Variant entry points (tests call them directly to compare bit for bit).
+void vigil_gemm_s8_generic(const int8_t *A, const int8_t *B, int rows, int cols, int K,
+                           const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldr, ptrdiff_t ldc);
 
 #ifdef __cplusplus
 }

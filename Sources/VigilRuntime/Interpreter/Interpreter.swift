@@ -110,7 +110,11 @@ public final class Interpreter {
 
     /// Prepares `model`. An arena larger than `maxArenaBytes` (default 1 GiB) is refused with
     /// `out-of-memory` rather than attempted: a lying file must not take the device down.
-    public init(model: Model, maxArenaBytes: Int = 1 << 30) throws(VigilError) {
+    /// How operators with both forms run: the C kernels (the default), or the Swift reference twins
+    /// (the oracle the kernels are tested against).
+    public enum Kernels: Sendable { case optimized, reference }
+
+    public init(model: Model, maxArenaBytes: Int = 1 << 30, kernels: Kernels = .optimized) throws(VigilError) {
         self.model = model
         guard let base = model.bytes.baseAddress, Int(bitPattern: base) % 16 == 0 else {
             throw VigilError(.unsupported, "model bytes must start at a 16-byte aligned address")
@@ -119,7 +123,7 @@ public final class Interpreter {
         var prepared: [PreparedOp] = []
         prepared.reserveCapacity(no)
         for k in 0..<no {
-            prepared.append(try PreparedOp.prepare(OpContext(model: model, op: model.ops[k], index: k)))
+            prepared.append(try PreparedOp.prepare(OpContext(model: model, op: model.ops[k], index: k, optimized: kernels == .optimized)))
         }
         // Lifetimes: from producer (or 0 for graph inputs) to last consumer (or the end for outputs).
         var first = [Int](repeating: -1, count: nt), last = [Int](repeating: -1, count: nt)

@@ -10,6 +10,8 @@ struct OpContext {
     let model: Model
     let op: OpInfo
     let index: Int
+    /// Use the C kernels (CVigilKernels) where an operator has them; false runs the Swift reference.
+    var optimized = true
 
     var label: String { op.label(index) }
     func tensor(_ t: Int) -> TensorInfo { model.tensors[t] }

@@ -2,6 +2,9 @@ internal import VigilModel
 #if VIGIL_OPENBLAS
 internal import COpenBLAS
 #endif
+#if canImport(CVigilKernels)
+internal import CVigilKernels
+#endif
 
 /// Conv, 1D and 2D, NCHW, with stride, padding, dilation and groups.
 ///
@@ -22,6 +25,12 @@ struct ConvOp {
     var fbias: [Float] = []
     var flo: Float = -.infinity, fhi: Float = .infinity
     var scratchBytes = 0
+    // int8 through the C GEMM kernel: im2col (padding with the input zero point) into scratch, then
+    // one vigil_gemm_s8 per group with the zero-point correction folded into the bias.
+    var useKernel = false
+    var kernelBias: [Int32] = []
+    var multipliers: [Int32] = []
+    var shifts: [Int32] = []
 
     init(_ c: OpContext) throws(VigilError) {
         try c.expectOperands(inputs: 2...3)
@@ -59,6 +68,21 @@ struct ConvOp {
                 let bv = c.constant(b, as: Int32.self)
                 for i in 0..<g.outChannels { bias[i] = bv[i] }
             }
+            #if canImport(CVigilKernels)
+            if c.optimized {
+                useKernel = true
+                let kSize = (g.inChannels / groups) * g.kH * g.kW
+                let wv = c.constant(w, as: Int8.self)
+                for oc in 0..<g.outChannels {
+                    var sum: Int32 = 0
+                    for k in 0..<kSize { sum &+= Int32(wv[oc * kSize + k]) }
+                    kernelBias.append(bias[oc] &- inZero &* sum)
+                }
+                multipliers = requant.map(\.multiplier)
+                shifts = requant.map(\.shift)
+                scratchBytes = g.outH * g.outW * kSize
+            }
+            #endif
         } else {
             try c.expect(x, dtype: .float32, "input")
             try c.expect(w, dtype: .float32, "weight")
@@ -75,8 +99,61 @@ struct ConvOp {
     }
 
     func eval(_ t: SlotTable) {
-        if isInt8 { evalInt8(t) } else { evalFloat(t) }
+        if isInt8 {
+            #if canImport(CVigilKernels)
+            if useKernel { evalKernel(t); return }
+            #endif
+            evalInt8(t)
+        } else {
+            evalFloat(t)
+        }
     }
+
+    #if canImport(CVigilKernels)
+    func evalKernel(_ t: SlotTable) {
+        let X = UnsafePointer<Int8>(t[x].assumingMemoryBound(to: Int8.self))
+        let W = UnsafePointer<Int8>(t[w].assumingMemoryBound(to: Int8.self))
+        let Y = t[y].assumingMemoryBound(to: Int8.self)
+        let cols = t[scratch].assumingMemoryBound(to: Int8.self)
+        let icpg = g.inChannels / groups, ocpg = g.outChannels / groups
+        let kSize = icpg * g.kH * g.kW, spatial = g.outH * g.outW
+        let pad = Int8(truncatingIfNeeded: inZero)
+        kernelBias.withUnsafeBufferPointer { kb in
+        multipliers.withUnsafeBufferPointer { mult in
+        shifts.withUnsafeBufferPointer { sh in
+            for n in 0..<g.batch {
+                for grp in 0..<groups {
+                    // im2col, one row of K values per output position
+                    var o = 0
+                    for oy in 0..<g.outH {
+                        for ox in 0..<g.outW {
+                            var k = 0
+                            for ic in 0..<icpg {
+                                let plane = X + ((n * g.inChannels + grp * icpg + ic) * g.inH) * g.inW
+                                for ky in 0..<g.kH {
+                                    let iy = oy * g.strideH - g.padTop + ky * g.dilationH
+                                    for kx in 0..<g.kW {
+                                        let ix = ox * g.strideW - g.padLeft + kx * g.dilationW
+                                        cols[o + k] = (iy >= 0 && iy < g.inH && ix >= 0 && ix < g.inW) ? plane[iy * g.inW + ix] : pad
+                                        k += 1
+                                    }
+                                }
+                            }
+                            o += kSize
+                        }
+                    }
+                    let r0 = grp * ocpg
+                    var q = vigil_requant_rows(bias: kb.baseAddress! + r0, multiplier: mult.baseAddress! + r0,
+                                               shift: sh.baseAddress! + r0, zero_point: outZero, lo: lo, hi: hi)
+                    vigil_gemm_s8(W + r0 * kSize, UnsafePointer(cols), Int32(ocpg), Int32(spatial), Int32(kSize), &q,
+                                  Y + (n * g.outChannels + r0) * spatial, spatial, 1)
+                }
+            }
+        }
+        }
+        }
+    }
+    #endif
 
     func evalInt8(_ t: SlotTable) {
         let X = UnsafePointer<Int8>(t[x].assumingMemoryBound(to: Int8.self))

@@ -1,4 +1,7 @@
 internal import VigilModel
+#if canImport(CVigilKernels)
+internal import CVigilKernels
+#endif
 
 /// Y[M, N] = X[M, K] * W[N, K]^T + B[N]. X may have any rank; all but its last dimension form M
 /// (ONNX Gemm and MatMul with a constant right-hand side; the converter transposes MatMul's B).
@@ -12,6 +15,11 @@ struct FullyConnectedOp {
     var inZero: Int32 = 0, outZero: Int32 = 0, lo: Int32 = -128, hi: Int32 = 127
     var fbias: [Float] = []
     var flo: Float = -.infinity, fhi: Float = .infinity
+    // int8 through vigil_gemm_s8: rows are output features, columns input rows (no copy needed).
+    var useKernel = false
+    var kernelBias: [Int32] = []
+    var multipliers: [Int32] = []
+    var shifts: [Int32] = []
 
     init(_ c: OpContext) throws(VigilError) {
         try c.expectOperands(inputs: 2...3)
@@ -46,6 +54,19 @@ struct FullyConnectedOp {
                 let bv = c.constant(b, as: Int32.self)
                 for i in 0..<n { bias[i] = bv[i] }
             }
+            #if canImport(CVigilKernels)
+            if c.optimized {
+                useKernel = true
+                let wv = c.constant(w, as: Int8.self)
+                for j in 0..<n {
+                    var sum: Int32 = 0
+                    for p in 0..<k { sum &+= Int32(wv[j * k + p]) }
+                    kernelBias.append(bias[j] &- inZero &* sum)
+                }
+                multipliers = requant.map(\.multiplier)
+                shifts = requant.map(\.shift)
+            }
+            #endif
         } else {
             try c.expect(x, dtype: .float32, "input")
             try c.expect(w, dtype: .float32, "weight")
@@ -61,6 +82,21 @@ struct FullyConnectedOp {
     }
 
     func eval(_ t: SlotTable) {
+        #if canImport(CVigilKernels)
+        if useKernel {
+            kernelBias.withUnsafeBufferPointer { kb in
+            multipliers.withUnsafeBufferPointer { mult in
+            shifts.withUnsafeBufferPointer { sh in
+                var q = vigil_requant_rows(bias: kb.baseAddress!, multiplier: mult.baseAddress!, shift: sh.baseAddress!,
+                                           zero_point: outZero, lo: lo, hi: hi)
+                vigil_gemm_s8(t[w].assumingMemoryBound(to: Int8.self), t[x].assumingMemoryBound(to: Int8.self),
+                              Int32(n), Int32(m), Int32(k), &q, t[y].assumingMemoryBound(to: Int8.self), 1, n)
+            }
+            }
+            }
+            return
+        }
+        #endif
         if isInt8 {
             let X = t[x].assumingMemoryBound(to: Int8.self), W = t[w].assumingMemoryBound(to: Int8.self)
             let Y = t[y].assumingMemoryBound(to: Int8.self)

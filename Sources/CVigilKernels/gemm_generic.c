@@ -1,0 +1,16 @@
+// Portable int8 GEMM: the C reference every SIMD variant is compared with, bit for bit.
+#include "vigil_kernels.h"
+
+void vigil_gemm_s8_generic(const int8_t *A, const int8_t *B, int rows, int cols, int K,
+                           const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldr, ptrdiff_t ldc) {
+    for (int r = 0; r < rows; r++) {
+        const int8_t *a = A + (ptrdiff_t)r * K;
+        for (int c = 0; c < cols; c++) {
+            const int8_t *b = B + (ptrdiff_t)c * K;
+            int32_t acc = 0;
+            for (int k = 0; k < K; k++) acc += (int32_t)a[k] * (int32_t)b[k];
+            acc = (int32_t)((uint32_t)acc + (uint32_t)q->bias[r]);  // wraps like the Swift &+
+            C[r * ldr + c * ldc] = (int8_t)vigil_requantize(acc, q->multiplier[r], q->shift[r], q->zero_point, q->lo, q->hi);
+        }
+    }
+}
