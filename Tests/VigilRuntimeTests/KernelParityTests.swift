@@ -57,6 +57,47 @@ import VigilModel
         return b
     }
 
+    /// Depthwise convolutions (multiplier 1 and 2, strides, dilation, asymmetric padding).
+    static let depthwiseCases: [Case] = [
+        Case(cin: 8, cout: 8, h: 9, w: 7, k: 3, stride: 1, pad: 1, dilation: 1, group: 8, zx: -128),
+        Case(cin: 4, cout: 8, h: 10, w: 10, k: 3, stride: 2, pad: 1, dilation: 1, group: 4, zx: 127),
+        Case(cin: 6, cout: 6, h: 7, w: 8, k: 5, stride: 1, pad: 4, dilation: 2, group: 6, zx: 3),
+        Case(cin: 5, cout: 5, h: 1, w: 40, k: 5, stride: 2, pad: 2, dilation: 1, group: 5, zx: -9),
+    ]
+
+    func depthwiseModel(_ c: Case, seed: UInt64) -> ModelBuilder {
+        var rng = SplitMix64(seed: seed)
+        var b = ModelBuilder()
+        let oneD = c.h == 1
+        let eff = (c.k - 1) * c.dilation + 1
+        let oh = oneD ? 1 : (c.h + 2 * c.pad - eff) / c.stride + 1, ow = (c.w + 2 * c.pad - eff) / c.stride + 1
+        let ws = oneD ? [c.cout, 1, c.k] : [c.cout, 1, c.k, c.k]
+        let x = b.addTensor("x", .int8, oneD ? [1, c.cin, c.w] : [1, c.cin, c.h, c.w], quantization: Quantization(scale: 0.05, zeroPoint: c.zx))
+        let w = b.addConstant("w", int8: rng.int8s(ws.reduce(1, *), -127...127), shape: ws,
+                              quantization: Quantization(scales: (0..<c.cout).map { _ in Float(rng.uniform(0.005, 0.05)) },
+                                                         zeroPoints: [Int32](repeating: 0, count: c.cout), axis: 0))
+        let bias = b.addConstant("b", int32: (0..<c.cout).map { _ in Int32(rng.int(-500...500)) }, shape: [c.cout])
+        let y = b.addTensor("y", .int8, oneD ? [1, c.cout, ow] : [1, c.cout, oh, ow], quantization: Quantization(scale: 0.03, zeroPoint: 11))
+        let sp = oneD ? 1 : 2
+        b.addOp(.depthwiseConv, "dw", inputs: [x, w, bias], outputs: [y], attributes: [
+            Attribute(.strides, ints: [Int](repeating: c.stride, count: sp)), Attribute(.pads, ints: [Int](repeating: c.pad, count: 2 * sp)),
+            Attribute(.dilations, ints: [Int](repeating: c.dilation, count: sp)), Attribute(.group, int: c.group), Attribute(.activation, int: 2),
+        ])
+        b.inputs = [x]
+        b.outputs = [y]
+        return b
+    }
+
+    @Test(arguments: depthwiseCases)
+    func depthwiseKernelMatchesReference(_ c: Case) throws {
+        for seed in 1...3 as ClosedRange<UInt64> {
+            let bytes = depthwiseModel(c, seed: seed).serialize()
+            var rng = SplitMix64(seed: seed &* 31)
+            let input = rng.int8s(c.cin * c.h * c.w)
+            #expect(try run(bytes, input, .optimized) == run(bytes, input, .reference), "\(c.testDescription), seed \(seed)")
+        }
+    }
+
     func run(_ bytes: [UInt8], _ input: [Int8], _ kernels: Interpreter.Kernels) throws -> [[UInt8]] {
         try bytes.withUnsafeBytes { raw in
             let interp = try Interpreter(model: try ModelReader.read(raw), kernels: kernels)

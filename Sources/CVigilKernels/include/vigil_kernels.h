@@ -53,6 +53,19 @@ typedef struct {
 void vigil_gemm_s8(const int8_t *A, const int8_t *B, int rows, int cols, int K,
                    const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldr, ptrdiff_t ldc);
 
+/// Geometry of a depthwise convolution over one image, NCHW (1D: height 1).
+typedef struct {
+    int channels, multiplier, in_h, in_w, out_h, out_w;
+    int k_h, k_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+    int32_t input_zero_point;
+} vigil_depthwise_geometry;
+
+/// Depthwise convolution: output channel oc = c * multiplier + m reads input channel c with filter
+/// W[oc] (k_h * k_w int8); acc = bias[oc] + sum (x - zx) * w over taps inside the input (padding
+/// contributes nothing), then the row's requantization. The Swift reference is DepthwiseConvOp.
+void vigil_depthwise_s8(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
+                        const vigil_requant_rows *q, int8_t *Y);
+
 // Variant entry points (tests call them directly to compare bit for bit).
 void vigil_gemm_s8_generic(const int8_t *A, const int8_t *B, int rows, int cols, int K,
                            const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldr, ptrdiff_t ldc);

@@ -1,4 +1,7 @@
 internal import VigilModel
+#if canImport(CVigilKernels)
+internal import CVigilKernels
+#endif
 
 /// Depthwise convolution: each input channel convolved with its own `multiplier` filters.
 /// Weight [C * multiplier, 1, kH, kW] (ONNX Conv with group == C). Quantization as Conv.
@@ -12,6 +15,9 @@ struct DepthwiseConvOp {
     var inZero: Int32 = 0, outZero: Int32 = 0, lo: Int32 = -128, hi: Int32 = 127
     var fbias: [Float] = []
     var flo: Float = -.infinity, fhi: Float = .infinity
+    var useKernel = false
+    var multipliers: [Int32] = []
+    var shifts: [Int32] = []
 
     init(_ c: OpContext) throws(VigilError) {
         try c.expectOperands(inputs: 2...3)
@@ -44,6 +50,13 @@ struct DepthwiseConvOp {
                 let bv = c.constant(b, as: Int32.self)
                 for i in 0..<g.outChannels { bias[i] = bv[i] }
             }
+            #if canImport(CVigilKernels)
+            if c.optimized {
+                useKernel = true
+                multipliers = requant.map(\.multiplier)
+                shifts = requant.map(\.shift)
+            }
+            #endif
         } else {
             try c.expect(x, dtype: .float32, "input")
             try c.expect(w, dtype: .float32, "weight")
@@ -59,6 +72,29 @@ struct DepthwiseConvOp {
     }
 
     func eval(_ t: SlotTable) {
+        #if canImport(CVigilKernels)
+        if useKernel {
+            var geo = vigil_depthwise_geometry(
+                channels: Int32(g.inChannels), multiplier: Int32(multiplier), in_h: Int32(g.inH), in_w: Int32(g.inW),
+                out_h: Int32(g.outH), out_w: Int32(g.outW), k_h: Int32(g.kH), k_w: Int32(g.kW),
+                stride_h: Int32(g.strideH), stride_w: Int32(g.strideW), dilation_h: Int32(g.dilationH), dilation_w: Int32(g.dilationW),
+                pad_top: Int32(g.padTop), pad_left: Int32(g.padLeft), input_zero_point: inZero)
+            bias.withUnsafeBufferPointer { b in
+            multipliers.withUnsafeBufferPointer { m in
+            shifts.withUnsafeBufferPointer { s in
+                var q = vigil_requant_rows(bias: b.baseAddress!, multiplier: m.baseAddress!, shift: s.baseAddress!,
+                                           zero_point: outZero, lo: lo, hi: hi)
+                let inPlane = g.inChannels * g.inH * g.inW, outPlane = g.outChannels * g.outH * g.outW
+                for n in 0..<g.batch {
+                    vigil_depthwise_s8(t[x].assumingMemoryBound(to: Int8.self) + n * inPlane, t[w].assumingMemoryBound(to: Int8.self),
+                                       &geo, &q, t[y].assumingMemoryBound(to: Int8.self) + n * outPlane)
+                }
+            }
+            }
+            }
+            return
+        }
+        #endif
         if isInt8 { run(t, Int8.self) } else { run(t, Float.self) }
     }
 

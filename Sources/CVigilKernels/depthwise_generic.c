@@ -1,0 +1,43 @@
+// Depthwise int8 convolution in portable C: interior outputs (window fully inside the input) run
+// without bounds checks; border outputs clip the window. Exact int32 arithmetic, bit-identical
+// with the Swift reference.
+#include "vigil_kernels.h"
+
+void vigil_depthwise_s8(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
+                        const vigil_requant_rows *q, int8_t *Y) {
+    const int32_t zx = g->input_zero_point;
+    const int kArea = g->k_h * g->k_w;
+    for (int oc = 0; oc < g->channels * g->multiplier; oc++) {
+        const int8_t *plane = X + (ptrdiff_t)(oc / g->multiplier) * g->in_h * g->in_w;
+        const int8_t *w = W + (ptrdiff_t)oc * kArea;
+        int8_t *out = Y + (ptrdiff_t)oc * g->out_h * g->out_w;
+        const int32_t m = q->multiplier[oc], n = q->shift[oc], b = q->bias[oc];
+        for (int oy = 0; oy < g->out_h; oy++) {
+            const int iy0 = oy * g->stride_h - g->pad_top;
+            const int yInside = iy0 >= 0 && iy0 + (g->k_h - 1) * g->dilation_h < g->in_h;
+            for (int ox = 0; ox < g->out_w; ox++) {
+                const int ix0 = ox * g->stride_w - g->pad_left;
+                int32_t acc = 0;
+                if (yInside && ix0 >= 0 && ix0 + (g->k_w - 1) * g->dilation_w < g->in_w) {
+                    for (int ky = 0; ky < g->k_h; ky++) {
+                        const int8_t *row = plane + (ptrdiff_t)(iy0 + ky * g->dilation_h) * g->in_w + ix0;
+                        const int8_t *wr = w + ky * g->k_w;
+                        for (int kx = 0; kx < g->k_w; kx++) acc += ((int32_t)row[kx * g->dilation_w] - zx) * wr[kx];
+                    }
+                } else {
+                    for (int ky = 0; ky < g->k_h; ky++) {
+                        const int iy = iy0 + ky * g->dilation_h;
+                        if (iy < 0 || iy >= g->in_h) continue;
+                        for (int kx = 0; kx < g->k_w; kx++) {
+                            const int ix = ix0 + kx * g->dilation_w;
+                            if (ix < 0 || ix >= g->in_w) continue;
+                            acc += ((int32_t)plane[(ptrdiff_t)iy * g->in_w + ix] - zx) * w[ky * g->k_w + kx];
+                        }
+                    }
+                }
+                acc = (int32_t)((uint32_t)acc + (uint32_t)b);
+                out[(ptrdiff_t)oy * g->out_w + ox] = (int8_t)vigil_requantize(acc, m, n, q->zero_point, q->lo, q->hi);
+            }
+        }
+    }
+}
