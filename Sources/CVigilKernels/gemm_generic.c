@@ -14,3 +14,16 @@ void vigil_gemm_s8_generic(const int8_t *A, const int8_t *B, int rows, int cols,
         }
     }
 }
+
+void vigil_gemm_s8_kn_generic(const int8_t *A, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
+                              const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
+    for (int r = 0; r < rows; r++) {
+        const int8_t *a = A + (ptrdiff_t)r * K;
+        for (int c = 0; c < cols; c++) {
+            int32_t acc = 0;
+            for (int k = 0; k < K; k++) acc += (int32_t)a[k] * (int32_t)B[k * ldb + c];
+            acc = (int32_t)((uint32_t)acc + (uint32_t)q->bias[r]);
+            C[r * ldc + c] = (int8_t)vigil_requantize(acc, q->multiplier[r], q->shift[r], q->zero_point, q->lo, q->hi);
+        }
+    }
+}

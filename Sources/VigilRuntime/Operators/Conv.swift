@@ -28,6 +28,9 @@ struct ConvOp {
     // int8 through the C GEMM kernel: im2col (padding with the input zero point) into scratch, then
     // one vigil_gemm_s8 per group with the zero-point correction folded into the bias.
     var useKernel = false
+    /// Use vigil_gemm_s8_kn (im2col as [K][positions], or the input itself for a 1x1 convolution).
+    var columnsLayout = false
+    var pointwise = false
     var kernelBias: [Int32] = []
     var multipliers: [Int32] = []
     var shifts: [Int32] = []
@@ -80,7 +83,10 @@ struct ConvOp {
                 }
                 multipliers = requant.map(\.multiplier)
                 shifts = requant.map(\.shift)
-                scratchBytes = g.outH * g.outW * kSize
+                columnsLayout = vigil_gemm_s8_kn_preferred() != 0
+                pointwise = columnsLayout && g.kH == 1 && g.kW == 1 && g.strideH == 1 && g.strideW == 1
+                    && g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0
+                scratchBytes = pointwise ? 0 : g.outH * g.outW * kSize
             }
             #endif
         } else {
@@ -101,7 +107,10 @@ struct ConvOp {
     func eval(_ t: SlotTable) {
         if isInt8 {
             #if canImport(CVigilKernels)
-            if useKernel { evalKernel(t); return }
+            if useKernel {
+                if columnsLayout { evalColumns(t) } else { evalKernel(t) }
+                return
+            }
             #endif
             evalInt8(t)
         } else {
@@ -110,6 +119,57 @@ struct ConvOp {
     }
 
     #if canImport(CVigilKernels)
+    /// int8 through vigil_gemm_s8_kn: B is [K][output positions].
+    func evalColumns(_ t: SlotTable) {
+        let X = UnsafePointer<Int8>(t[x].assumingMemoryBound(to: Int8.self))
+        let W = UnsafePointer<Int8>(t[w].assumingMemoryBound(to: Int8.self))
+        let Y = t[y].assumingMemoryBound(to: Int8.self)
+        let icpg = g.inChannels / groups, ocpg = g.outChannels / groups
+        let kSize = icpg * g.kH * g.kW, spatial = g.outH * g.outW
+        let pad = Int8(truncatingIfNeeded: inZero)
+        kernelBias.withUnsafeBufferPointer { kb in
+        multipliers.withUnsafeBufferPointer { mult in
+        shifts.withUnsafeBufferPointer { sh in
+            for n in 0..<g.batch {
+                for grp in 0..<groups {
+                    let firstPlane = X + ((n * g.inChannels + grp * icpg) * g.inH) * g.inW
+                    var B = firstPlane
+                    if !pointwise {
+                        let cols = t[scratch].assumingMemoryBound(to: Int8.self)
+                        var k = 0
+                        for ic in 0..<icpg {
+                            let plane = firstPlane + ic * g.inH * g.inW
+                            for ky in 0..<g.kH {
+                                for kx in 0..<g.kW {
+                                    let row = cols + k * spatial
+                                    var o = 0
+                                    for oy in 0..<g.outH {
+                                        let iy = oy * g.strideH - g.padTop + ky * g.dilationH
+                                        let inRow = iy >= 0 && iy < g.inH
+                                        for ox in 0..<g.outW {
+                                            let ix = ox * g.strideW - g.padLeft + kx * g.dilationW
+                                            row[o] = inRow && ix >= 0 && ix < g.inW ? plane[iy * g.inW + ix] : pad
+                                            o += 1
+                                        }
+                                    }
+                                    k += 1
+                                }
+                            }
+                        }
+                        B = UnsafePointer(cols)
+                    }
+                    let r0 = grp * ocpg
+                    var q = vigil_requant_rows(bias: kb.baseAddress! + r0, multiplier: mult.baseAddress! + r0,
+                                               shift: sh.baseAddress! + r0, zero_point: outZero, lo: lo, hi: hi)
+                    vigil_gemm_s8_kn(W + r0 * kSize, B, spatial, Int32(ocpg), Int32(spatial), Int32(kSize), &q,
+                                     Y + (n * g.outChannels + r0) * spatial, spatial)
+                }
+            }
+        }
+        }
+        }
+    }
+
     func evalKernel(_ t: SlotTable) {
         let X = UnsafePointer<Int8>(t[x].assumingMemoryBound(to: Int8.self))
         let W = UnsafePointer<Int8>(t[w].assumingMemoryBound(to: Int8.self))
