@@ -11,7 +11,7 @@
 #endif
 
 void vigil_gemm_s8_avx2(const int8_t *, const int8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t, ptrdiff_t);
-void vigil_gemm_s8_kn_avx2(const int8_t *, const int8_t *, ptrdiff_t, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t);
+void vigil_gemm_s8_kn_avx2(const int32_t *, const int8_t *, ptrdiff_t, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t);
 void vigil_gemm_s8_neon(const int8_t *, const int8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t, ptrdiff_t);
 void vigil_gemm_s8_dotprod(const int8_t *, const int8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t, ptrdiff_t);
 
@@ -96,7 +96,7 @@ void vigil_gemm_s8(const int8_t *A, const int8_t *B, int rows, int cols, int K,
 
 int vigil_gemm_s8_kn_preferred(void) { return vigil_kernel_selected() == VIGIL_KERNEL_AVX2; }
 
-void vigil_gemm_s8_kn(const int8_t *A, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
+void vigil_gemm_s8_kn(const int32_t *A, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
                       const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
 #if defined(__x86_64__)
     if (vigil_kernel_selected() == VIGIL_KERNEL_AVX2) { vigil_gemm_s8_kn_avx2(A, B, ldb, rows, cols, K, q, C, ldc); return; }

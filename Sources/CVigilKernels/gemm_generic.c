@@ -15,13 +15,26 @@ void vigil_gemm_s8_generic(const int8_t *A, const int8_t *B, int rows, int cols,
     }
 }
 
-void vigil_gemm_s8_kn_generic(const int8_t *A, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
+void vigil_pack_pairs_s8(const int8_t *A, int rows, int K, int32_t *P) {
+    const int half = (K + 1) / 2;
+    for (int r = 0; r < rows; r++)
+        for (int i = 0; i < half; i++) {
+            int16_t lo = A[r * K + 2 * i], hi = 2 * i + 1 < K ? A[r * K + 2 * i + 1] : 0;
+            P[r * half + i] = (int32_t)(((uint32_t)(uint16_t)hi << 16) | (uint16_t)lo);
+        }
+}
+
+void vigil_gemm_s8_kn_generic(const int32_t *Apairs, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
                               const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
+    const int half = (K + 1) / 2;
     for (int r = 0; r < rows; r++) {
-        const int8_t *a = A + (ptrdiff_t)r * K;
+        const int32_t *a = Apairs + (ptrdiff_t)r * half;
         for (int c = 0; c < cols; c++) {
             int32_t acc = 0;
-            for (int k = 0; k < K; k++) acc += (int32_t)a[k] * (int32_t)B[k * ldb + c];
+            for (int k = 0; k < K; k++) {
+                int32_t w = (int16_t)(k & 1 ? (uint32_t)a[k / 2] >> 16 : (uint32_t)a[k / 2] & 0xFFFF);
+                acc += w * (int32_t)B[k * ldb + c];
+            }
             acc = (int32_t)((uint32_t)acc + (uint32_t)q->bias[r]);
             C[r * ldc + c] = (int8_t)vigil_requantize(acc, q->multiplier[r], q->shift[r], q->zero_point, q->lo, q->hi);
         }

@@ -30,8 +30,10 @@ int main(void) {
         vigil_gemm_s8_generic(A, B, rows, cols, K, &q, C0, cols, 1);
         /* The [K][cols] layout of the convolution kernel must give the same bytes. */
         int8_t *Bkn = malloc(cols * K), *Ckn = malloc(rows * cols);
+        int32_t *P = malloc(4 * rows * ((K + 1) / 2));
         for (int c = 0; c < cols; c++) for (int k = 0; k < K; k++) Bkn[k * cols + c] = B[c * K + k];
-        vigil_gemm_s8_kn_generic(A, Bkn, cols, rows, cols, K, &q, Ckn, cols);
+        vigil_pack_pairs_s8(A, rows, K, P);
+        vigil_gemm_s8_kn_generic(P, Bkn, cols, rows, cols, K, &q, Ckn, cols);
         if (memcmp(C0, Ckn, rows * cols) != 0) { failures++; fprintf(stderr, "kn generic differs from row-dot generic\n"); }
         for (int v = 1; v < VIGIL_KERNEL_COUNT; v++) {
             if (!vigil_kernel_supported((vigil_kernel_variant)v)) continue;
@@ -44,13 +46,13 @@ int main(void) {
                 fprintf(stderr, "%s differs from generic: rows %d cols %d K %d\n", vigil_kernel_name((vigil_kernel_variant)v), rows, cols, K);
             }
             memset(C1, 0x55, rows * cols);
-            vigil_gemm_s8_kn(A, Bkn, cols, rows, cols, K, &q, C1, cols);
+            vigil_gemm_s8_kn(P, Bkn, cols, rows, cols, K, &q, C1, cols);
             if (memcmp(C0, C1, rows * cols) != 0) {
                 failures++;
                 fprintf(stderr, "%s kn layout differs from generic: rows %d cols %d K %d\n", vigil_kernel_name((vigil_kernel_variant)v), rows, cols, K);
             }
         }
-        free(Bkn); free(Ckn);
+        free(Bkn); free(Ckn); free(P);
         free(A); free(B); free(C0); free(C1); free(bias); free(mult); free(shift);
     }
     printf("parity: %d variant runs checked", checked);

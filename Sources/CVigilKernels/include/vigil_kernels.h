@@ -53,15 +53,21 @@ typedef struct {
 void vigil_gemm_s8(const int8_t *A, const int8_t *B, int rows, int cols, int K,
                    const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldr, ptrdiff_t ldc);
 
-/// C[r * ldc + c] = requant_r(bias[r] + sum_k A[r*K + k] * B[k * ldb + c]) — the layout of a
-/// convolution: B is the input plane of a 1x1 convolution ([K = Cin][N = H*W], read in place) or an
-/// im2col buffer, C is NCHW. Used when `vigil_gemm_s8_kn_preferred()` says so (AVX2: vectorized
-/// across output positions in 4x8 tiles); other variants use the row-dot kernel above.
-void vigil_gemm_s8_kn(const int8_t *A, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
+/// Packs A [rows][K] int8 into pairs for vigil_gemm_s8_kn: P[r * ((K+1)/2) + i] holds A[r][2i] in
+/// its low and A[r][2i+1] (0 past K) in its high 16 bits, both sign-extended. P has
+/// rows * ((K + 1) / 2) entries.
+void vigil_pack_pairs_s8(const int8_t *A, int rows, int K, int32_t *P);
+
+/// C[r * ldc + c] = requant_r(bias[r] + sum_k A[r][k] * B[k * ldb + c]) with A packed by
+/// vigil_pack_pairs_s8 — the layout of a convolution: B is the input plane of a 1x1 convolution
+/// ([K = Cin][N = H*W], read in place) or an im2col buffer, C is NCHW. Used when
+/// `vigil_gemm_s8_kn_preferred()` says so (AVX2: vectorized across output positions in 4x8
+/// tiles); other variants use the row-dot kernel above.
+void vigil_gemm_s8_kn(const int32_t *Apairs, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
                       const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc);
 /// 1 if the selected variant has a vectorized `vigil_gemm_s8_kn`.
 int vigil_gemm_s8_kn_preferred(void);
-void vigil_gemm_s8_kn_generic(const int8_t *A, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
+void vigil_gemm_s8_kn_generic(const int32_t *Apairs, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
                               const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc);
 
 /// Geometry of a depthwise convolution over one image, NCHW (1D: height 1).

@@ -13,10 +13,6 @@ __attribute__((target("avx2"))) static inline __m256i pair8(const int8_t *b0, co
     return _mm256_set_m128i(_mm_unpackhi_epi16(x0, x1), _mm_unpacklo_epi16(x0, x1));
 }
 
-static inline int32_t wpair(const int8_t *a, int k, int K) {
-    int16_t lo = a[k], hi = k + 1 < K ? a[k + 1] : 0;
-    return (int32_t)(((uint32_t)(uint16_t)hi << 16) | (uint16_t)lo);
-}
 
 __attribute__((target("avx2")))
 static void store_row(const int32_t *acc, int r, int c, int n, const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
@@ -27,24 +23,32 @@ static void store_row(const int32_t *acc, int r, int c, int n, const vigil_requa
 }
 
 __attribute__((target("avx2")))
-void vigil_gemm_s8_kn_avx2(const int8_t *A, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
+void vigil_gemm_s8_kn_avx2(const int32_t *A, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
                            const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
     static const int8_t zeros[8] = {0};
-    const int cols8 = cols & ~7;
+    const int cols8 = cols & ~7, half = (K + 1) / 2;
     int r = 0;
     for (; r < rows; r += 4) {
         const int nr = rows - r < 4 ? rows - r : 4;
-        const int8_t *a[4];
-        for (int i = 0; i < 4; i++) a[i] = A + (ptrdiff_t)(r + (i < nr ? i : 0)) * K;
+        const int32_t *a[4];
+        for (int i = 0; i < 4; i++) a[i] = A + (ptrdiff_t)(r + (i < nr ? i : 0)) * half;
         for (int c = 0; c < cols8; c += 8) {
             __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
-            for (int k = 0; k < K; k += 2) {
-                const int8_t *b0 = B + k * ldb + c, *b1 = k + 1 < K ? b0 + ldb : zeros;
-                __m256i bp = pair8(b0, b1);
-                s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(bp, _mm256_set1_epi32(wpair(a[0], k, K))));
-                s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(bp, _mm256_set1_epi32(wpair(a[1], k, K))));
-                s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(bp, _mm256_set1_epi32(wpair(a[2], k, K))));
-                s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(bp, _mm256_set1_epi32(wpair(a[3], k, K))));
+            const int8_t *b = B + c;
+            int i = 0;
+            for (; 2 * i + 1 < K; i++, b += 2 * ldb) {
+                __m256i bp = pair8(b, b + ldb);
+                s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(bp, _mm256_set1_epi32(a[0][i])));
+                s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(bp, _mm256_set1_epi32(a[1][i])));
+                s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(bp, _mm256_set1_epi32(a[2][i])));
+                s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(bp, _mm256_set1_epi32(a[3][i])));
+            }
+            if (i < half) {  // odd K: the last row pairs with zeros
+                __m256i bp = pair8(b, zeros);
+                s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(bp, _mm256_set1_epi32(a[0][i])));
+                s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(bp, _mm256_set1_epi32(a[1][i])));
+                s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(bp, _mm256_set1_epi32(a[2][i])));
+                s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(bp, _mm256_set1_epi32(a[3][i])));
             }
             int32_t acc[4][8];
             _mm256_storeu_si256((__m256i *)acc[0], s0);
@@ -56,7 +60,10 @@ void vigil_gemm_s8_kn_avx2(const int8_t *A, const int8_t *B, ptrdiff_t ldb, int 
         for (int i = 0; i < nr; i++) {  // column tail
             for (int c = cols8; c < cols; c++) {
                 int32_t acc = 0;
-                for (int k = 0; k < K; k++) acc += (int32_t)a[i][k] * (int32_t)B[k * ldb + c];
+                for (int k = 0; k < K; k++) {
+                    int32_t w = (int16_t)(k & 1 ? (uint32_t)a[i][k / 2] >> 16 : (uint32_t)a[i][k / 2] & 0xFFFF);
+                    acc += w * (int32_t)B[k * ldb + c];
+                }
                 store_row(&acc, r + i, c, 1, q, C, ldc);
             }
         }

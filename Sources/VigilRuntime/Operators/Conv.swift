@@ -31,6 +31,7 @@ struct ConvOp {
     /// Use vigil_gemm_s8_kn (im2col as [K][positions], or the input itself for a 1x1 convolution).
     var columnsLayout = false
     var pointwise = false
+    var packedWeights: [Int32] = []
     var kernelBias: [Int32] = []
     var multipliers: [Int32] = []
     var shifts: [Int32] = []
@@ -84,6 +85,12 @@ struct ConvOp {
                 multipliers = requant.map(\.multiplier)
                 shifts = requant.map(\.shift)
                 columnsLayout = vigil_gemm_s8_kn_preferred() != 0
+                if columnsLayout {
+                    packedWeights = [Int32](repeating: 0, count: g.outChannels * ((kSize + 1) / 2))
+                    packedWeights.withUnsafeMutableBufferPointer { p in
+                        vigil_pack_pairs_s8(wv.baseAddress!, Int32(g.outChannels), Int32(kSize), p.baseAddress!)
+                    }
+                }
                 pointwise = columnsLayout && g.kH == 1 && g.kW == 1 && g.strideH == 1 && g.strideW == 1
                     && g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0
                 scratchBytes = pointwise ? 0 : g.outH * g.outW * kSize
@@ -122,11 +129,12 @@ struct ConvOp {
     /// int8 through vigil_gemm_s8_kn: B is [K][output positions].
     func evalColumns(_ t: SlotTable) {
         let X = UnsafePointer<Int8>(t[x].assumingMemoryBound(to: Int8.self))
-        let W = UnsafePointer<Int8>(t[w].assumingMemoryBound(to: Int8.self))
         let Y = t[y].assumingMemoryBound(to: Int8.self)
         let icpg = g.inChannels / groups, ocpg = g.outChannels / groups
         let kSize = icpg * g.kH * g.kW, spatial = g.outH * g.outW
         let pad = Int8(truncatingIfNeeded: inZero)
+        let half = (kSize + 1) / 2
+        packedWeights.withUnsafeBufferPointer { pw in
         kernelBias.withUnsafeBufferPointer { kb in
         multipliers.withUnsafeBufferPointer { mult in
         shifts.withUnsafeBufferPointer { sh in
@@ -161,10 +169,11 @@ struct ConvOp {
                     let r0 = grp * ocpg
                     var q = vigil_requant_rows(bias: kb.baseAddress! + r0, multiplier: mult.baseAddress! + r0,
                                                shift: sh.baseAddress! + r0, zero_point: outZero, lo: lo, hi: hi)
-                    vigil_gemm_s8_kn(W + r0 * kSize, B, spatial, Int32(ocpg), Int32(spatial), Int32(kSize), &q,
+                    vigil_gemm_s8_kn(pw.baseAddress! + r0 * half, B, spatial, Int32(ocpg), Int32(spatial), Int32(kSize), &q,
                                      Y + (n * g.outChannels + r0) * spatial, spatial)
                 }
             }
+        }
         }
         }
         }
