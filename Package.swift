@@ -27,11 +27,14 @@ let package = Package(
             dependencies: ["VigilModel", "CVigilKernels", "COpenBLAS"],
             swiftSettings: [.define("VIGIL_OPENBLAS")]
         ),
+        // MCU <-> host frame codec; Foundation-free and Embedded-Swift-compatible, shared with Firmware/.
+        .target(name: "SensorLink"),
+        .target(name: "VigilAlerts"),
         .target(name: "VigilIO", dependencies: ["VigilModel", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "vigil",
             dependencies: [
-                "VigilModel", "VigilRuntime", "VigilIO", "CVigilKernels",
+                "VigilModel", "VigilRuntime", "VigilIO", "CVigilKernels", "VigilAlerts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -62,6 +65,8 @@ let package = Package(
         .testTarget(name: "VigilModelTests", dependencies: ["VigilModel", "VigilIO", "VigilRuntime"]),
         .testTarget(name: "VigilRuntimeTests", dependencies: ["VigilRuntime", "VigilModel", "VigilIO", "CVigilKernels"]),
         .testTarget(name: "VigilIOTests", dependencies: ["VigilIO"]),
+        .testTarget(name: "SensorLinkTests", dependencies: ["SensorLink"]),
+        .testTarget(name: "VigilAlertsTests", dependencies: ["VigilAlerts"]),
         .testTarget(name: "VigilCLITests", dependencies: ["VigilIO", "vigil"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,1 @@
+// SensorLink: MCU <-> host frame codec (see docs/SENSORLINK.md).

@@ -1,0 +1,1 @@
+// VigilAlerts: alarm rules, NEWS2, priorities and alarm states.
