@@ -12,6 +12,7 @@
 
 void vigil_gemm_s8_avx2(const int8_t *, const int8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t, ptrdiff_t);
 void vigil_gemm_s8_kn_avx2(const int32_t *, const int8_t *, ptrdiff_t, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t);
+void vigil_gemm_u8s8_k4_avxvnni(const int32_t *, const uint8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t);
 void vigil_gemm_s8_neon(const int8_t *, const int8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t, ptrdiff_t);
 void vigil_gemm_s8_dotprod(const int8_t *, const int8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t, ptrdiff_t);
 
@@ -29,6 +30,12 @@ int vigil_kernel_supported(vigil_kernel_variant v) {
         unsigned lo, hi;
         __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
         return (lo & 6) == 6;  // XMM and YMM state enabled by the OS
+    }
+    case VIGIL_KERNEL_AVXVNNI: {
+        if (!vigil_kernel_supported(VIGIL_KERNEL_AVX2)) return 0;
+        unsigned a, b, c, d;
+        if (!__get_cpuid_count(7, 1, &a, &b, &c, &d)) return 0;
+        return (a >> 4) & 1;  // CPUID.(EAX=7,ECX=1):EAX[4] AVX-VNNI
     }
 #elif defined(__aarch64__)
     case VIGIL_KERNEL_NEON: return 1;
@@ -77,6 +84,7 @@ const char *vigil_kernel_name(vigil_kernel_variant v) {
     case VIGIL_KERNEL_AVX2: return "avx2";
     case VIGIL_KERNEL_NEON: return "neon";
     case VIGIL_KERNEL_DOTPROD: return "dotprod";
+    case VIGIL_KERNEL_AVXVNNI: return "avxvnni";
     default: return "unknown";
     }
 }
@@ -85,7 +93,8 @@ void vigil_gemm_s8(const int8_t *A, const int8_t *B, int rows, int cols, int K,
                    const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldr, ptrdiff_t ldc) {
     switch (vigil_kernel_selected()) {
 #if defined(__x86_64__)
-    case VIGIL_KERNEL_AVX2: vigil_gemm_s8_avx2(A, B, rows, cols, K, q, C, ldr, ldc); return;
+    case VIGIL_KERNEL_AVX2:
+    case VIGIL_KERNEL_AVXVNNI: vigil_gemm_s8_avx2(A, B, rows, cols, K, q, C, ldr, ldc); return;
 #elif defined(__aarch64__)
     case VIGIL_KERNEL_NEON: vigil_gemm_s8_neon(A, B, rows, cols, K, q, C, ldr, ldc); return;
     case VIGIL_KERNEL_DOTPROD: vigil_gemm_s8_dotprod(A, B, rows, cols, K, q, C, ldr, ldc); return;
@@ -102,4 +111,14 @@ void vigil_gemm_s8_kn(const int32_t *A, const int8_t *B, ptrdiff_t ldb, int rows
     if (vigil_kernel_selected() == VIGIL_KERNEL_AVX2) { vigil_gemm_s8_kn_avx2(A, B, ldb, rows, cols, K, q, C, ldc); return; }
 #endif
     vigil_gemm_s8_kn_generic(A, B, ldb, rows, cols, K, q, C, ldc);
+}
+
+int vigil_gemm_u8s8_k4_preferred(void) { return vigil_kernel_selected() == VIGIL_KERNEL_AVXVNNI; }
+
+void vigil_gemm_u8s8_k4(const int32_t *A, const uint8_t *U, int rows, int cols, int K4,
+                        const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
+#if defined(__x86_64__)
+    if (vigil_kernel_selected() == VIGIL_KERNEL_AVXVNNI) { vigil_gemm_u8s8_k4_avxvnni(A, U, rows, cols, K4, q, C, ldc); return; }
+#endif
+    vigil_gemm_u8s8_k4_generic(A, U, rows, cols, K4, q, C, ldc);
 }

@@ -1,82 +1,20 @@
-// Depthwise int8 convolution in portable C: interior outputs (window fully inside the input) run
-// without bounds checks; border outputs clip the window. Exact int32 arithmetic, bit-identical
-// with the Swift reference.
+// Portable depthwise int8 convolution (see depthwise_body.h), and the dispatcher.
 #include "vigil_kernels.h"
 
-// Output columns [x0, x1) of a row whose window lies inside the input horizontally.
-static void interior_columns(const vigil_depthwise_geometry *g, int *x0, int *x1) {
-    int lo = (g->pad_left + g->stride_w - 1) / g->stride_w;  // first ox with ix0 >= 0
-    int span = (g->k_w - 1) * g->dilation_w;
-    int hi = g->in_w - 1 - span + g->pad_left;               // last ox * stride_w allowed
-    hi = hi < 0 ? -1 : hi / g->stride_w;
-    if (hi > g->out_w - 1) hi = g->out_w - 1;
-    *x0 = lo > g->out_w ? g->out_w : lo;
-    *x1 = hi + 1 < *x0 ? *x0 : hi + 1;
-}
+#define VIGIL_DW_NAME(x) x##_generic
+#define VIGIL_DW_ATTR
+#include "depthwise_body.h"
 
-enum { ROW_MAX = 4096 };
+#if defined(__x86_64__)
+void vigil_depthwise_s8_avx2(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
+                             const vigil_requant_rows *q, int8_t *Y);
+#endif
 
 void vigil_depthwise_s8(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
                         const vigil_requant_rows *q, int8_t *Y) {
-    const int32_t zx = g->input_zero_point;
-    const int kArea = g->k_h * g->k_w;
-    int x0, x1;
-    interior_columns(g, &x0, &x1);
-    const int rowwise = g->out_w <= ROW_MAX && x1 > x0;
-    int32_t acc_row[ROW_MAX];
-    for (int oc = 0; oc < g->channels * g->multiplier; oc++) {
-        const int8_t *plane = X + (ptrdiff_t)(oc / g->multiplier) * g->in_h * g->in_w;
-        const int8_t *w = W + (ptrdiff_t)oc * kArea;
-        int8_t *out = Y + (ptrdiff_t)oc * g->out_h * g->out_w;
-        const int32_t m = q->multiplier[oc], n = q->shift[oc], b = q->bias[oc];
-        for (int oy = 0; oy < g->out_h; oy++) {
-            const int iy0 = oy * g->stride_h - g->pad_top;
-            const int yInside = iy0 >= 0 && iy0 + (g->k_h - 1) * g->dilation_h < g->in_h;
-            if (yInside && rowwise) {
-                // Interior columns: taps outer, output positions inner (contiguous for stride 1,
-                // which compilers vectorize); then the border columns below.
-                for (int ox = x0; ox < x1; ox++) acc_row[ox] = 0;
-                for (int ky = 0; ky < g->k_h; ky++) {
-                    const int8_t *row = plane + (ptrdiff_t)(iy0 + ky * g->dilation_h) * g->in_w;
-                    for (int kx = 0; kx < g->k_w; kx++) {
-                        const int32_t wv = w[ky * g->k_w + kx];
-                        const int8_t *src = row + kx * g->dilation_w - g->pad_left;
-                        if (g->stride_w == 1) {
-                            for (int ox = x0; ox < x1; ox++) acc_row[ox] += ((int32_t)src[ox] - zx) * wv;
-                        } else {
-                            for (int ox = x0; ox < x1; ox++) acc_row[ox] += ((int32_t)src[ox * g->stride_w] - zx) * wv;
-                        }
-                    }
-                }
-                for (int ox = x0; ox < x1; ox++) {
-                    int32_t acc = (int32_t)((uint32_t)acc_row[ox] + (uint32_t)b);
-                    out[(ptrdiff_t)oy * g->out_w + ox] = (int8_t)vigil_requantize(acc, m, n, q->zero_point, q->lo, q->hi);
-                }
-            }
-            for (int ox = 0; ox < g->out_w; ox++) {
-                if (yInside && rowwise && ox >= x0 && ox < x1) { ox = x1 - 1; continue; }
-                const int ix0 = ox * g->stride_w - g->pad_left;
-                int32_t acc = 0;
-                if (yInside && ix0 >= 0 && ix0 + (g->k_w - 1) * g->dilation_w < g->in_w) {
-                    for (int ky = 0; ky < g->k_h; ky++) {
-                        const int8_t *row = plane + (ptrdiff_t)(iy0 + ky * g->dilation_h) * g->in_w + ix0;
-                        const int8_t *wr = w + ky * g->k_w;
-                        for (int kx = 0; kx < g->k_w; kx++) acc += ((int32_t)row[kx * g->dilation_w] - zx) * wr[kx];
-                    }
-                } else {
-                    for (int ky = 0; ky < g->k_h; ky++) {
-                        const int iy = iy0 + ky * g->dilation_h;
-                        if (iy < 0 || iy >= g->in_h) continue;
-                        for (int kx = 0; kx < g->k_w; kx++) {
-                            const int ix = ix0 + kx * g->dilation_w;
-                            if (ix < 0 || ix >= g->in_w) continue;
-                            acc += ((int32_t)plane[(ptrdiff_t)iy * g->in_w + ix] - zx) * w[ky * g->k_w + kx];
-                        }
-                    }
-                }
-                acc = (int32_t)((uint32_t)acc + (uint32_t)b);
-                out[(ptrdiff_t)oy * g->out_w + ox] = (int8_t)vigil_requantize(acc, m, n, q->zero_point, q->lo, q->hi);
-            }
-        }
-    }
+#if defined(__x86_64__)
+    vigil_kernel_variant v = vigil_kernel_selected();
+    if (v == VIGIL_KERNEL_AVX2 || v == VIGIL_KERNEL_AVXVNNI) { vigil_depthwise_s8_avx2(X, W, g, q, Y); return; }
+#endif
+    vigil_depthwise_s8_generic(X, W, g, q, Y);
 }

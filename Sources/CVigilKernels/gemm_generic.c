@@ -40,3 +40,17 @@ void vigil_gemm_s8_kn_generic(const int32_t *Apairs, const int8_t *B, ptrdiff_t 
         }
     }
 }
+
+void vigil_gemm_u8s8_k4_generic(const int32_t *A, const uint8_t *U, int rows, int cols, int K4,
+                                const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
+    for (int r = 0; r < rows; r++) {
+        const int8_t *a = (const int8_t *)(A + (ptrdiff_t)r * K4);
+        for (int c = 0; c < cols; c++) {
+            int32_t acc = 0;
+            for (int k4 = 0; k4 < K4; k4++)
+                for (int j = 0; j < 4; j++) acc += (int32_t)a[4 * k4 + j] * (int32_t)U[((ptrdiff_t)k4 * cols + c) * 4 + j];
+            acc = (int32_t)((uint32_t)acc + (uint32_t)q->bias[r]);
+            C[r * ldc + c] = (int8_t)vigil_requantize(acc, q->multiplier[r], q->shift[r], q->zero_point, q->lo, q->hi);
+        }
+    }
+}

@@ -51,6 +51,25 @@ int main(void) {
                 failures++;
                 fprintf(stderr, "%s kn layout differs from generic: rows %d cols %d K %d\n", vigil_kernel_name((vigil_kernel_variant)v), rows, cols, K);
             }
+            /* u8 x s8 quad layout (VPDPBUSD): activations + 128, bias folded with -128 * sum(w). */
+            int K4 = (K + 3) / 4;
+            uint8_t *U = calloc((size_t)K4 * cols * 4, 1);
+            int32_t *Q4 = calloc((size_t)rows * K4, 4), *bias4 = malloc(4 * rows);
+            for (int c = 0; c < cols; c++) for (int k = 0; k < K; k++) U[((size_t)(k / 4) * cols + c) * 4 + k % 4] = (uint8_t)(B[c * K + k] + 128);
+            for (int r = 0; r < rows; r++) {
+                int32_t sum = 0;
+                for (int k = 0; k < K; k++) { sum += A[r * K + k]; ((int8_t *)(Q4 + r * K4))[k] = A[r * K + k]; }
+                bias4[r] = bias[r] - 128 * sum;
+            }
+            vigil_requant_rows q4 = q;
+            q4.bias = bias4;
+            memset(C1, 0x55, rows * cols);
+            vigil_gemm_u8s8_k4(Q4, U, rows, cols, K4, &q4, C1, cols);
+            free(U); free(Q4); free(bias4);
+            if (memcmp(C0, C1, rows * cols) != 0) {
+                failures++;
+                fprintf(stderr, "%s u8s8 quad layout differs from generic: rows %d cols %d K %d\n", vigil_kernel_name((vigil_kernel_variant)v), rows, cols, K);
+            }
         }
         free(Bkn); free(Ckn); free(P);
         free(A); free(B); free(C0); free(C1); free(bias); free(mult); free(shift);

@@ -16,7 +16,8 @@ typedef enum {
     VIGIL_KERNEL_AVX2 = 1,      // x86-64 with AVX2 (VPMADDWD on sign-extended int8)
     VIGIL_KERNEL_NEON = 2,      // AArch64 Advanced SIMD (Cortex-A72: SMULL/SMLAL, SADALP)
     VIGIL_KERNEL_DOTPROD = 3,   // AArch64 with the dot-product extension (Cortex-A76: SDOT)
-    VIGIL_KERNEL_COUNT = 4
+    VIGIL_KERNEL_AVXVNNI = 4,   // x86-64 with AVX-VNNI (VPDPBUSD on unsigned-shifted activations)
+    VIGIL_KERNEL_COUNT = 5
 } vigil_kernel_variant;
 
 /// The variant in use: the best the CPU supports, unless VIGIL_KERNEL=generic|avx2|neon|dotprod
@@ -69,6 +70,17 @@ void vigil_gemm_s8_kn(const int32_t *Apairs, const int8_t *B, ptrdiff_t ldb, int
 int vigil_gemm_s8_kn_preferred(void);
 void vigil_gemm_s8_kn_generic(const int32_t *Apairs, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
                               const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc);
+
+/// Convolution GEMM for VPDPBUSD-class instructions (u8 x s8, four products per int32 lane, exact):
+/// C[r * ldc + c] = requant_r(bias[r] + sum_k A[r][k] * U[k][c]) where U holds activations shifted
+/// to unsigned (x + 128), laid out as [K4][cols][4] (K4 = ceil(K / 4), k = 4 * k4 + j), and A as
+/// int32 quads [rows][K4] (weights k..k+3, zero past K). The caller folds -128 * sum(w) into bias.
+void vigil_gemm_u8s8_k4(const int32_t *Aquads, const uint8_t *U, int rows, int cols, int K4,
+                        const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc);
+/// 1 if the selected variant prefers vigil_gemm_u8s8_k4 for convolutions.
+int vigil_gemm_u8s8_k4_preferred(void);
+void vigil_gemm_u8s8_k4_generic(const int32_t *Aquads, const uint8_t *U, int rows, int cols, int K4,
+                                const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc);
 
 /// Geometry of a depthwise convolution over one image, NCHW (1D: height 1).
 typedef struct {

@@ -32,6 +32,9 @@ struct ConvOp {
     var columnsLayout = false
     var pointwise = false
     var packedWeights: [Int32] = []
+    /// Use vigil_gemm_u8s8_k4 (VPDPBUSD): im2col of x + 128 as [K/4][positions][4], weight quads.
+    var quadLayout = false
+    var quadBias: [Int32] = []
     var kernelBias: [Int32] = []
     var multipliers: [Int32] = []
     var shifts: [Int32] = []
@@ -84,7 +87,24 @@ struct ConvOp {
                 }
                 multipliers = requant.map(\.multiplier)
                 shifts = requant.map(\.shift)
-                columnsLayout = vigil_gemm_s8_kn_preferred() != 0
+                quadLayout = vigil_gemm_u8s8_k4_preferred() != 0
+                columnsLayout = !quadLayout && vigil_gemm_s8_kn_preferred() != 0
+                if quadLayout {
+                    let k4 = (kSize + 3) / 4
+                    packedWeights = [Int32](repeating: 0, count: g.outChannels * k4)
+                    for oc in 0..<g.outChannels {
+                        var sum: Int32 = 0
+                        for k in 0..<kSize {
+                            let v = wv[oc * kSize + k]
+                            sum &+= Int32(v)
+                            let shift = UInt32(8 * (k % 4))
+                            packedWeights[oc * k4 + k / 4] |= Int32(bitPattern: UInt32(UInt8(bitPattern: v)) << shift)
+                        }
+                        // acc over (x + 128) * w = acc over x * w + 128 * sum(w); the reference subtracts zx * sum(w).
+                        quadBias.append(bias[oc] &- (inZero &+ 128) &* sum)
+                    }
+                    scratchBytes = k4 * 4 * g.outH * g.outW
+                }
                 if columnsLayout {
                     packedWeights = [Int32](repeating: 0, count: g.outChannels * ((kSize + 1) / 2))
                     packedWeights.withUnsafeMutableBufferPointer { p in
@@ -93,7 +113,7 @@ struct ConvOp {
                 }
                 pointwise = columnsLayout && g.kH == 1 && g.kW == 1 && g.strideH == 1 && g.strideW == 1
                     && g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0
-                scratchBytes = pointwise ? 0 : g.outH * g.outW * kSize
+                if !quadLayout { scratchBytes = pointwise ? 0 : g.outH * g.outW * kSize }
             }
             #endif
         } else {
@@ -115,7 +135,7 @@ struct ConvOp {
         if isInt8 {
             #if canImport(CVigilKernels)
             if useKernel {
-                if columnsLayout { evalColumns(t) } else { evalKernel(t) }
+                if quadLayout { evalQuads(t) } else if columnsLayout { evalColumns(t) } else { evalKernel(t) }
                 return
             }
             #endif
@@ -126,6 +146,54 @@ struct ConvOp {
     }
 
     #if canImport(CVigilKernels)
+    /// int8 through vigil_gemm_u8s8_k4: U is [K/4][output positions][4] of x + 128.
+    func evalQuads(_ t: SlotTable) {
+        let X = UnsafePointer<Int8>(t[x].assumingMemoryBound(to: Int8.self))
+        let Y = t[y].assumingMemoryBound(to: Int8.self)
+        let U = t[scratch].assumingMemoryBound(to: UInt8.self)
+        let icpg = g.inChannels / groups, ocpg = g.outChannels / groups
+        let kSize = icpg * g.kH * g.kW, k4 = (kSize + 3) / 4, spatial = g.outH * g.outW
+        let pad = UInt8(truncatingIfNeeded: inZero &+ 128)
+        packedWeights.withUnsafeBufferPointer { pw in
+        quadBias.withUnsafeBufferPointer { kb in
+        multipliers.withUnsafeBufferPointer { mult in
+        shifts.withUnsafeBufferPointer { sh in
+            for n in 0..<g.batch {
+                for grp in 0..<groups {
+                    let firstPlane = X + ((n * g.inChannels + grp * icpg) * g.inH) * g.inW
+                    var k = 0
+                    for ic in 0..<icpg {
+                        let plane = firstPlane + ic * g.inH * g.inW
+                        for ky in 0..<g.kH {
+                            for kx in 0..<g.kW {
+                                var dst = U + (k / 4) * spatial * 4 + k % 4
+                                for oy in 0..<g.outH {
+                                    let iy = oy * g.strideH - g.padTop + ky * g.dilationH
+                                    let inRow = iy >= 0 && iy < g.inH
+                                    for ox in 0..<g.outW {
+                                        let ix = ox * g.strideW - g.padLeft + kx * g.dilationW
+                                        dst.pointee = inRow && ix >= 0 && ix < g.inW
+                                            ? UInt8(bitPattern: plane[iy * g.inW + ix]) ^ 0x80 : pad
+                                        dst += 4
+                                    }
+                                }
+                                k += 1
+                            }
+                        }
+                    }
+                    let r0 = grp * ocpg
+                    var q = vigil_requant_rows(bias: kb.baseAddress! + r0, multiplier: mult.baseAddress! + r0,
+                                               shift: sh.baseAddress! + r0, zero_point: outZero, lo: lo, hi: hi)
+                    vigil_gemm_u8s8_k4(pw.baseAddress! + r0 * k4, U, Int32(ocpg), Int32(spatial), Int32(k4), &q,
+                                       Y + (n * g.outChannels + r0) * spatial, spatial)
+                }
+            }
+        }
+        }
+        }
+        }
+    }
+
     /// int8 through vigil_gemm_s8_kn: B is [K][output positions].
     func evalColumns(_ t: SlotTable) {
         let X = UnsafePointer<Int8>(t[x].assumingMemoryBound(to: Int8.self))
