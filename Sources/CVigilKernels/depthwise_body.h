@@ -52,7 +52,12 @@ VIGIL_DW_ATTR void VIGIL_DW_NAME(vigil_depthwise_s8)(const int8_t *X, const int8
                         }
                     }
                 }
-                for (int ox = x0; ox < x1; ox++) {
+                int ox = x0;
+#ifdef VIGIL_DW_REQUANT8
+                for (; ox + 8 <= x1; ox += 8)
+                    VIGIL_DW_REQUANT8(acc_row + ox, b, m, n, q->zero_point, q->lo, q->hi, out + (ptrdiff_t)oy * g->out_w + ox);
+#endif
+                for (; ox < x1; ox++) {
                     int32_t acc = (int32_t)((uint32_t)acc_row[ox] + (uint32_t)b);
                     out[(ptrdiff_t)oy * g->out_w + ox] = (int8_t)vigil_requantize(acc, m, n, q->zero_point, q->lo, q->hi);
                 }

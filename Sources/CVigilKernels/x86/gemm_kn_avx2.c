@@ -5,6 +5,7 @@
 #if defined(__x86_64__)
 #include "vigil_kernels.h"
 #include <immintrin.h>
+#include "requant_avx2.h"
 #include <string.h>
 
 __attribute__((target("avx2"))) static inline __m256i pair8(const int8_t *b0, const int8_t *b1) {
@@ -50,12 +51,12 @@ void vigil_gemm_s8_kn_avx2(const int32_t *A, const int8_t *B, ptrdiff_t ldb, int
                 s2 = _mm256_add_epi32(s2, _mm256_madd_epi16(bp, _mm256_set1_epi32(a[2][i])));
                 s3 = _mm256_add_epi32(s3, _mm256_madd_epi16(bp, _mm256_set1_epi32(a[3][i])));
             }
-            int32_t acc[4][8];
-            _mm256_storeu_si256((__m256i *)acc[0], s0);
-            _mm256_storeu_si256((__m256i *)acc[1], s1);
-            _mm256_storeu_si256((__m256i *)acc[2], s2);
-            _mm256_storeu_si256((__m256i *)acc[3], s3);
-            for (int i = 0; i < nr; i++) store_row(acc[i], r + i, c, 8, q, C, ldc);
+            const __m256i sums[4] = {s0, s1, s2, s3};
+            for (int i = 0; i < nr; i++) {
+                const int row = r + i;
+                vigil_requant8_avx2(sums[i], q->bias[row], q->multiplier[row], q->shift[row], q->zero_point, q->lo, q->hi,
+                                    C + row * ldc + c);
+            }
         }
         for (int i = 0; i < nr; i++) {  // column tail
             for (int c = cols8; c < cols; c++) {

@@ -5,6 +5,7 @@
 #if defined(__x86_64__)
 #include "vigil_kernels.h"
 #include <immintrin.h>
+#include "requant_avx2.h"
 
 __attribute__((target("avx2,avxvnni")))
 void vigil_gemm_u8s8_k4_avxvnni(const int32_t *A, const uint8_t *U, int rows, int cols, int K4,
@@ -24,17 +25,11 @@ void vigil_gemm_u8s8_k4_avxvnni(const int32_t *A, const uint8_t *U, int rows, in
                 s2 = _mm256_dpbusd_avx_epi32(s2, vu, _mm256_set1_epi32(a[2][k]));
                 s3 = _mm256_dpbusd_avx_epi32(s3, vu, _mm256_set1_epi32(a[3][k]));
             }
-            int32_t acc[4][8];
-            _mm256_storeu_si256((__m256i *)acc[0], s0);
-            _mm256_storeu_si256((__m256i *)acc[1], s1);
-            _mm256_storeu_si256((__m256i *)acc[2], s2);
-            _mm256_storeu_si256((__m256i *)acc[3], s3);
+            const __m256i sums[4] = {s0, s1, s2, s3};
             for (int i = 0; i < nr; i++) {
                 const int row = r + i;
-                for (int j = 0; j < 8; j++) {
-                    int32_t v = (int32_t)((uint32_t)acc[i][j] + (uint32_t)q->bias[row]);
-                    C[row * ldc + c + j] = (int8_t)vigil_requantize(v, q->multiplier[row], q->shift[row], q->zero_point, q->lo, q->hi);
-                }
+                vigil_requant8_avx2(sums[i], q->bias[row], q->multiplier[row], q->shift[row], q->zero_point, q->lo, q->hi,
+                                    C + row * ldc + c);
             }
         }
         for (int i = 0; i < nr; i++) {  // column tail
