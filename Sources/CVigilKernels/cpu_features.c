@@ -13,6 +13,8 @@
 void vigil_gemm_s8_avx2(const int8_t *, const int8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t, ptrdiff_t);
 void vigil_gemm_s8_kn_avx2(const int32_t *, const int8_t *, ptrdiff_t, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t);
 void vigil_gemm_u8s8_k4_avxvnni(const int32_t *, const uint8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t);
+void vigil_pack_quads_u8_generic(const int8_t *, ptrdiff_t, int, int, uint8_t *);
+void vigil_pack_quads_u8_avx2(const int8_t *, ptrdiff_t, int, int, uint8_t *);
 void vigil_gemm_s8_neon(const int8_t *, const int8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t, ptrdiff_t);
 void vigil_gemm_s8_dotprod(const int8_t *, const int8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t, ptrdiff_t);
 
@@ -121,4 +123,12 @@ void vigil_gemm_u8s8_k4(const int32_t *A, const uint8_t *U, int rows, int cols, 
     if (vigil_kernel_selected() == VIGIL_KERNEL_AVXVNNI) { vigil_gemm_u8s8_k4_avxvnni(A, U, rows, cols, K4, q, C, ldc); return; }
 #endif
     vigil_gemm_u8s8_k4_generic(A, U, rows, cols, K4, q, C, ldc);
+}
+
+void vigil_pack_quads_u8(const int8_t *X, ptrdiff_t plane, int channels, int positions, uint8_t *U) {
+#if defined(__x86_64__)
+    vigil_kernel_variant v = vigil_kernel_selected();
+    if (v == VIGIL_KERNEL_AVX2 || v == VIGIL_KERNEL_AVXVNNI) { vigil_pack_quads_u8_avx2(X, plane, channels, positions, U); return; }
+#endif
+    vigil_pack_quads_u8_generic(X, plane, channels, positions, U);
 }

@@ -54,3 +54,12 @@ void vigil_gemm_u8s8_k4_generic(const int32_t *A, const uint8_t *U, int rows, in
         }
     }
 }
+
+void vigil_pack_quads_u8_generic(const int8_t *X, ptrdiff_t plane, int channels, int positions, uint8_t *U) {
+    for (int c4 = 0; c4 < (channels + 3) / 4; c4++)
+        for (int p = 0; p < positions; p++)
+            for (int j = 0; j < 4; j++) {
+                int c = 4 * c4 + j;
+                U[((ptrdiff_t)c4 * positions + p) * 4 + j] = c < channels ? (uint8_t)(X[c * plane + p] ^ 0x80) : 0;
+            }
+}

@@ -18,6 +18,8 @@ import VigilModel
         Case(cin: 8, cout: 8, h: 11, w: 5, k: 3, stride: 2, pad: 2, dilation: 2, group: 2, zx: -128),
         Case(cin: 1, cout: 4, h: 1, w: 37, k: 7, stride: 2, pad: 3, dilation: 1, group: 1, zx: 5),
         Case(cin: 33, cout: 17, h: 5, w: 4, k: 3, stride: 1, pad: 1, dilation: 1, group: 1, zx: 0),
+        Case(cin: 7, cout: 9, h: 9, w: 9, k: 1, stride: 1, pad: 0, dilation: 1, group: 1, zx: -77),   // 1x1, partial quad, 81 positions
+        Case(cin: 12, cout: 6, h: 8, w: 8, k: 1, stride: 1, pad: 0, dilation: 1, group: 3, zx: 100),  // grouped 1x1
     ]
 
     static func variants() -> [vigil_kernel_variant] {

@@ -10,7 +10,7 @@ done
 OUT=.build-kernels
 mkdir -p "$OUT"
 SRC=(Sources/CVigilKernels/cpu_features.c Sources/CVigilKernels/gemm_generic.c Sources/CVigilKernels/arm/gemm_neon.c
-     Sources/CVigilKernels/x86/gemm_avx2.c Sources/CVigilKernels/x86/gemm_kn_avx2.c Sources/CVigilKernels/x86/gemm_vnni.c
+     Sources/CVigilKernels/x86/gemm_avx2.c Sources/CVigilKernels/x86/gemm_kn_avx2.c Sources/CVigilKernels/x86/gemm_vnni.c Sources/CVigilKernels/x86/pack_quads_avx2.c
      Sources/CVigilKernels/depthwise_generic.c Sources/CVigilKernels/x86/depthwise_avx2.c
      Tools/kernels/parity_test.c)
 # Baseline armv8-a everywhere except the dot-product kernel, which is only called when the CPU has it.

@@ -77,6 +77,9 @@ void vigil_gemm_s8_kn_generic(const int32_t *Apairs, const int8_t *B, ptrdiff_t 
 /// int32 quads [rows][K4] (weights k..k+3, zero past K). The caller folds -128 * sum(w) into bias.
 void vigil_gemm_u8s8_k4(const int32_t *Aquads, const uint8_t *U, int rows, int cols, int K4,
                         const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc);
+/// Packs the input of a 1x1 stride-1 convolution, X [channels][positions] int8 (row stride
+/// `plane`), into U [ceil(channels/4)][positions][4] of x + 128 (missing channels: 0).
+void vigil_pack_quads_u8(const int8_t *X, ptrdiff_t plane, int channels, int positions, uint8_t *U);
 /// 1 if the selected variant prefers vigil_gemm_u8s8_k4 for convolutions.
 int vigil_gemm_u8s8_k4_preferred(void);
 void vigil_gemm_u8s8_k4_generic(const int32_t *Aquads, const uint8_t *U, int rows, int cols, int K4,

@@ -111,9 +111,10 @@ struct ConvOp {
                         vigil_pack_pairs_s8(wv.baseAddress!, Int32(g.outChannels), Int32(kSize), p.baseAddress!)
                     }
                 }
-                pointwise = columnsLayout && g.kH == 1 && g.kW == 1 && g.strideH == 1 && g.strideW == 1
+                pointwise = (columnsLayout || quadLayout) && g.kH == 1 && g.kW == 1 && g.strideH == 1 && g.strideW == 1
                     && g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0
                 if !quadLayout { scratchBytes = pointwise ? 0 : g.outH * g.outW * kSize }
+                // (the quad layout always needs its scratch, pointwise or not)
             }
             #endif
         } else {
@@ -162,7 +163,11 @@ struct ConvOp {
                 for grp in 0..<groups {
                     let firstPlane = X + ((n * g.inChannels + grp * icpg) * g.inH) * g.inW
                     var k = 0
-                    for ic in 0..<icpg {
+                    if pointwise {
+                        vigil_pack_quads_u8(firstPlane, g.inH * g.inW, Int32(icpg), Int32(spatial), U)
+                        k = kSize
+                    }
+                    for ic in 0..<(pointwise ? 0 : icpg) {
                         let plane = firstPlane + ic * g.inH * g.inW
                         for ky in 0..<g.kH {
                             for kx in 0..<g.kW {
