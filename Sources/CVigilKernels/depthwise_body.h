@@ -46,7 +46,19 @@ VIGIL_DW_ATTR void VIGIL_DW_NAME(vigil_depthwise_s8)(const int8_t *X, const int8
                         const int32_t wv = w[ky * g->k_w + kx];
                         const int8_t *src = row + kx * g->dilation_w - g->pad_left;
                         if (g->stride_w == 1) {
-                            for (int ox = x0; ox < x1; ox++) acc_row[ox] += ((int32_t)src[ox] - zx) * wv;
+                            int ox = x0;
+#ifdef VIGIL_DW_ROW8
+                            for (; ox + 8 <= x1; ox += 8) VIGIL_DW_ROW8(acc_row + ox, src + ox, zx, wv);
+#endif
+                            for (; ox < x1; ox++) acc_row[ox] += ((int32_t)src[ox] - zx) * wv;
+                        } else if (g->stride_w == 2) {
+                            int ox = x0;
+#ifdef VIGIL_DW_ROW8_S2
+                            // reads src[2 * ox .. 2 * ox + 15]; stop early enough to stay inside the row
+                            for (; ox + 8 <= x1 && 2 * ox + 16 <= g->in_w + g->pad_left - kx * g->dilation_w; ox += 8)
+                                VIGIL_DW_ROW8_S2(acc_row + ox, src + 2 * ox, zx, wv);
+#endif
+                            for (; ox < x1; ox++) acc_row[ox] += ((int32_t)src[2 * ox] - zx) * wv;
                         } else {
                             for (int ox = x0; ox < x1; ox++) acc_row[ox] += ((int32_t)src[ox * g->stride_w] - zx) * wv;
                         }

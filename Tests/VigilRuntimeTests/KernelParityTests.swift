@@ -65,6 +65,8 @@ import VigilModel
         Case(cin: 4, cout: 8, h: 10, w: 10, k: 3, stride: 2, pad: 1, dilation: 1, group: 4, zx: 127),
         Case(cin: 6, cout: 6, h: 7, w: 8, k: 5, stride: 1, pad: 4, dilation: 2, group: 6, zx: 3),
         Case(cin: 5, cout: 5, h: 1, w: 40, k: 5, stride: 2, pad: 2, dilation: 1, group: 5, zx: -9),
+        Case(cin: 3, cout: 3, h: 6, w: 37, k: 3, stride: 2, pad: 1, dilation: 1, group: 3, zx: 120),  // wide rows, stride 2
+        Case(cin: 3, cout: 6, h: 5, w: 30, k: 3, stride: 1, pad: 1, dilation: 1, group: 3, zx: -120), // wide rows, stride 1
     ]
 
     func depthwiseModel(_ c: Case, seed: UInt64) -> ModelBuilder {
