@@ -15,6 +15,9 @@ public struct ConversionOptions: Sendable {
     /// `minSQNR` dB, worst first, at most `maxFloatLayers` of them.
     public var minSQNR: Double? = nil
     public var maxFloatLayers = 0
+    /// Keep only these graph outputs (and what they need), e.g. skl2onnx's `probabilities` without
+    /// the label-decoding ops behind `label`.
+    public var outputs: [String] = []
     public init() {}
 }
 
@@ -65,6 +68,15 @@ public enum Converter {
     static func run(_ url: URL, _ options: ConversionOptions, _ progress: (Int, Int) -> Void) throws -> ConversionResult {
         let (g, bytes) = try ONNXImporter.load(url)
         var log: [String] = ["imported \(g.nodes.count) ONNX nodes (opset \(g.opset)) from \(url.lastPathComponent)"]
+        if !options.outputs.isEmpty {
+            let unknown = options.outputs.filter { !g.outputs.contains($0) }
+            guard unknown.isEmpty else {
+                throw ConvertError("--outputs names \(unknown.joined(separator: ", ")); the model's outputs are \(g.outputs.joined(separator: ", "))")
+            }
+            g.outputs = options.outputs
+            g.removeUnneededNodes()
+            log.append("kept outputs \(options.outputs.joined(separator: ", ")); \(g.nodes.count) nodes remain")
+        }
         try Lowering.checkSupported(g)
         try QuantizedImport.rewriteQOperators(g)
         try ShapesAndConstants.run(g)

@@ -10,10 +10,11 @@ public struct Quantization: Equatable, Sendable {
         zeroPoints = [zeroPoint]
         axis = nil
     }
+    /// Per-axis parameters; a single scale is stored per tensor (the format's rule for one channel).
     public init(scales: [Float], zeroPoints: [Int32], axis: Int) {
         self.scales = scales
         self.zeroPoints = zeroPoints
-        self.axis = axis
+        self.axis = scales.count == 1 ? nil : axis
     }
     public var isPerTensor: Bool { axis == nil }
     public var scale: Float { scales[0] }

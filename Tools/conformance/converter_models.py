@@ -120,6 +120,51 @@ def ort_quantized(path, calib, fmt, activation, ops=None):
     return out
 
 
+def sklearn_pipeline(bins, d):
+    """skl2onnx export of StandardScaler + MLPClassifier on the breast-cancer data (scikit-learn):
+    the ai.onnx.ml Scaler, Cast, the 1 - sigmoid binary head, and --outputs to drop the label ops."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from skl2onnx import to_onnx
+    X, y = load_breast_cancer(return_X_y=True)
+    X = X.astype(np.float32)
+    order = np.random.default_rng(0).permutation(len(X))
+    X, y = X[order], y[order]
+    p = make_pipeline(StandardScaler(), MLPClassifier((32, 16), max_iter=400, random_state=0)).fit(X[:400], y[:400])
+    m = to_onnx(p, X[:1], options={id(p): {"zipmap": False}}, target_opset=17)
+    path = os.path.join(d, "sklearn_mlp.onnx")
+    onnx.save(m, path)
+    for name, a in (("calib", X[:400]), ("eval", X[400:]), ("labels", y[400:].astype(np.int64))):
+        np.save(os.path.join(d, f"skl_{name}.npy"), a)
+    s = ort.InferenceSession(path)
+    ref = np.concatenate([s.run(["probabilities"], {"X": x[None]})[0] for x in X[400:]])
+    failures = 0
+    for mode, extra in (("float", ["--float"]), ("int8", ["--calibration", os.path.join(d, "skl_calib.npy"), "--keep-float", "Scaler"])):
+        v = os.path.join(d, f"skl-{mode}.vigil")
+        r = subprocess.run([os.path.join(bins, "vigil-convert"), path, "--outputs", "probabilities", "-o", v] + extra, capture_output=True, text=True)
+        if r.returncode != 0:
+            print(f"FAIL sklearn_mlp  {mode}: {r.stderr.strip()}")
+            failures += 1
+            continue
+        out = os.path.join(d, f"skl-{mode}.npy")
+        subprocess.run([os.path.join(bins, "vigil"), "infer", v, "--input", os.path.join(d, "skl_eval.npy"), "--output", out], check=True)
+        got = np.load(out).reshape(ref.shape)
+        if mode == "float":
+            err = np.abs(got - ref).max()
+            ok = err <= 1e-4
+            print(f"{'ok  ' if ok else 'FAIL'} sklearn_mlp   float32 vs onnxruntime: max |err| {err:.2e}")
+        else:
+            acc_f = (ref.argmax(1) == y[400:]).mean()
+            acc_q = (got.argmax(1) == y[400:]).mean()
+            agree = (got.argmax(1) == ref.argmax(1)).mean()
+            ok = agree >= 0.99 and acc_f - acc_q <= 0.005
+            print(f"{'ok  ' if ok else 'FAIL'} sklearn_mlp   int8 (Scaler kept float): accuracy {100 * acc_q:.2f}% vs float {100 * acc_f:.2f}%, agreement {100 * agree:.1f}%")
+        failures += not ok
+    return failures
+
+
 def main():
     bins = sys.argv[1]
     failures = 0
@@ -188,6 +233,7 @@ def main():
                 ok = sqnr >= 25 and agree >= 0.95
                 failures += not ok
                 print(f"{'ok  ' if ok else 'FAIL'} {name:13s} int8 vs onnxruntime float: SQNR {sqnr:.1f} dB, top-1 agreement {100 * agree:.1f}%")
+        failures += sklearn_pipeline(bins, d)
     return 1 if failures else 0
 
 

@@ -30,6 +30,7 @@ struct VigilConvertCommand: ParsableCommand {
     @Flag(help: "Keep the whole model in float32 (no calibration needed).") var float = false
     @Option(help: "ONNX node names to keep in float32, comma separated.") var keepFloat: String?
     @Option(help: "Calibration method: minmax, percentile or entropy.") var method = "minmax"
+    @Option(help: "Keep only these graph outputs, comma separated (e.g. probabilities from skl2onnx).") var outputs: String?
     @Option(help: "Model name written into the metadata (default: the file name).") var name: String?
     @Option(help: "Model version written into the metadata.") var modelVersion: String?
     @Option(help: "A text file with one class label per line.") var labelsFile: String?
@@ -85,6 +86,7 @@ struct VigilConvertCommand: ParsableCommand {
             p.mean = try list(inputMean, "--input-mean"); p.std = try list(inputStd, "--input-std")
             options.metadata.preprocessing = p
         }
+        options.outputs = (outputs ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         options.minSQNR = minSqnr
         options.maxFloatLayers = maxFloatLayers
         options.metadata.version = modelVersion

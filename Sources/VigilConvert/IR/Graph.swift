@@ -95,6 +95,17 @@ final class IRGraph {
         for j in outputs.indices where outputs[j] == old { outputs[j] = new }
     }
 
+    /// Drops nodes whose outputs no graph output needs.
+    func removeUnneededNodes() {
+        var needed = Set(outputs)
+        var keep = [Bool](repeating: false, count: nodes.count)
+        for i in nodes.indices.reversed() where nodes[i].outputs.contains(where: { needed.contains($0) }) {
+            keep[i] = true
+            needed.formUnion(nodes[i].inputs.filter { !$0.isEmpty })
+        }
+        nodes = nodes.indices.filter { keep[$0] }.map { nodes[$0] }
+    }
+
     /// Drops constants and values nothing refers to.
     func pruneUnused() {
         var used = Set(inputs).union(outputs)

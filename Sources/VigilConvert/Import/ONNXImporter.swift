@@ -46,9 +46,10 @@ enum ONNXImporter {
         }
         g.outputs = proto.output.map(\.name)
         for n in proto.node {
-            guard n.domain.isEmpty || n.domain == "ai.onnx" else {
-                throw ConvertError("node '\(n.name)' (\(n.opType)) is in domain '\(n.domain)'; only the default ONNX domain is supported")
-            }
+            // Ops of other domains keep a "domain:Op" name, so the up-front check lists them (after
+            // --outputs has pruned what is not needed); from ai.onnx.ml only Scaler is taken.
+            let standard = n.domain.isEmpty || n.domain == "ai.onnx" || (n.domain == "ai.onnx.ml" && n.opType == "Scaler")
+            let op = standard ? n.opType : "\(n.domain):\(n.opType)"
             var attrs: [String: IRAttribute] = [:]
             for a in n.attribute {
                 switch a.type {
@@ -61,7 +62,7 @@ enum ONNXImporter {
                 default: break  // graphs, sparse tensors, type protos: unused by supported ops
                 }
             }
-            g.nodes.append(IRNode(op: n.opType, name: n.name, inputs: n.input, outputs: n.output, attributes: attrs))
+            g.nodes.append(IRNode(op: op, name: n.name, inputs: n.input, outputs: n.output, attributes: attrs))
         }
         return g
     }

@@ -22,7 +22,7 @@ struct Lowering {
         "Conv", "BatchNormalization", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Concat", "MaxPool",
         "AveragePool", "GlobalAveragePool", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSwish", "Softmax",
         "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Pad", "Identity", "Dropout",
-        "QuantizeLinear", "DequantizeLinear", "Cast",
+        "QuantizeLinear", "DequantizeLinear", "Cast", "Scaler",
     ]
 
     /// Ops accepted on import: the lowered ones, the shape arithmetic folded away, and the
@@ -46,7 +46,10 @@ struct Lowering {
                 unsupported.map { "  \($0.op) '\($0.name)'" }.joined(separator: "\n"))
         }
         var out: [VNode] = []
-        for n in g.nodes {
+        var alias: [String: String] = [:]  // outputs of removed pass-through nodes (Identity, Dropout, Cast)
+        for original in g.nodes {
+            var n = original
+            n.inputs = n.inputs.map { alias[$0] ?? $0 }
             let src = n.name.isEmpty ? n.outputs[0] : n.name
             let y = n.outputs[0]
             func x(_ i: Int) -> String { i < n.inputs.count ? n.inputs[i] : "" }
@@ -60,14 +63,26 @@ struct Lowering {
             case "Cast":
                 let to = n.int("to", 1)
                 guard to == 1 else { throw ConvertError("\(n.label): Cast to \(ONNXImporter.typeName(Int32(to))) of a run-time value is not supported") }
+                alias[y] = x(0)
                 g.rename(y, to: x(0))
-                for i in out.indices { for j in out[i].inputs.indices where out[i].inputs[j] == y { out[i].inputs[j] = x(0) } }
+            case "Scaler":
+                // ai.onnx.ml Scaler: y = (x - offset) * scale, per feature (last axis) or broadcast.
+                guard case .floats(let offset)? = n.attributes["offset"] ?? .floats([0]),
+                      case .floats(let scale)? = n.attributes["scale"] ?? .floats([1]) else {
+                    throw ConvertError("\(n.label): offset and scale must be float lists")
+                }
+                let o = g.fresh("\(src).offset"), sc = g.fresh("\(src).scale"), t = g.fresh("\(src).centered")
+                g.tensors[o] = IRTensor(name: o, shape: [offset.count], floats: offset.map { -$0 })
+                g.tensors[sc] = IRTensor(name: sc, shape: [scale.count], floats: scale)
+                g.tensors[t] = IRTensor(name: t, shape: try g.shape(x(0)))
+                out.append(VNode(code: .add, name: src + ".center", inputs: [x(0), o], output: t, source: src))
+                out.append(VNode(code: .mul, name: src + ".scale", inputs: [t, sc], output: y, source: src))
             case "Identity", "Dropout":
                 if n.outputs.count > 1, !n.outputs[1].isEmpty, g.graphOutputs.contains(n.outputs[1]) || !g.consumers(of: n.outputs[1]).isEmpty {
                     throw ConvertError("\(n.label): the Dropout mask output is not supported")
                 }
+                alias[y] = x(0)
                 g.rename(y, to: x(0))
-                for i in out.indices { for j in out[i].inputs.indices where out[i].inputs[j] == y { out[i].inputs[j] = x(0) } }
             case "Conv":
                 let w = try requireConstant(1, "the weight")
                 let xs = try g.shape(x(0))
@@ -138,6 +153,16 @@ struct Lowering {
             case "Add", "Sub", "Mul", "Div":
                 var a = x(0), b = x(1)
                 var code: OpCode = n.op == "Add" || n.op == "Sub" ? .add : .mul
+                if n.op == "Sub", let c = g.tensors[a], let v = c.floats ?? c.ints.map({ $0.map(Float.init) }), !g.isConstant(b) {
+                    // constant - x = x * -1 + constant (e.g. 1 - sigmoid in binary classifiers)
+                    let minus = g.fresh("\(src).minus_one"), t = g.fresh("\(src).negated"), k = g.fresh("\(src).constant")
+                    g.tensors[minus] = IRTensor(name: minus, shape: [1], floats: [-1])
+                    g.tensors[k] = IRTensor(name: k, shape: c.shape, floats: v)
+                    g.tensors[t] = IRTensor(name: t, shape: try g.shape(b))
+                    out.append(VNode(code: .mul, name: src + ".negate", inputs: [b, minus], output: t, source: src))
+                    out.append(VNode(code: .add, name: src, inputs: [t, k], output: y, source: src))
+                    continue
+                }
                 if n.op == "Sub" || n.op == "Div" {
                     guard let c = g.tensors[b], let v = c.floats ?? c.ints.map({ $0.map(Float.init) }) else {
                         throw ConvertError("\(n.label): \(n.op) is supported with a constant right-hand side only")
