@@ -56,7 +56,9 @@ struct Calibrator {
             var out: [String: ClosedRange<Float>] = [:]
             for i in 0..<all.count {
                 let l = lo[i].isFinite ? lo[i] : 0, h = hi[i].isFinite ? hi[i] : 0
-                switch method {
+                // The graph input keeps its full range: clipping rare input peaks (an ECG's R waves)
+                // destroys the signal the model reads; the clipping methods apply to activations.
+                switch i == 0 ? .minmax : method {
                 case .minmax: out[all[i]] = l...max(l, h)
                 case .percentile: out[all[i]] = percentileRange(hist[i], absmax: max(abs(l), abs(h)), lo: l, hi: h)
                 case .entropy: out[all[i]] = entropyRange(hist[i], absmax: max(abs(l), abs(h)), lo: l, hi: h)
@@ -87,22 +89,25 @@ struct Calibrator {
         let levels = 128
         var best = half, bestKL = Double.infinity
         for t in stride(from: levels, through: half, by: 8) {
+            // Reference P: the first t bins, with the clipped outlier mass added to the last one.
             var p = Array(a[0..<t])
-            p[t - 1] += a[t...].reduce(0, +)  // clip outliers into the last bin
-            // Quantize p to `levels` levels, then expand back over the non-empty bins.
+            p[t - 1] += a[t...].reduce(0, +)
+            // Candidate Q: the same t bins WITHOUT the outliers, merged into `levels` levels and
+            // spread back over the bins that were non-empty — so clipping is penalised.
             var q = [Double](repeating: 0, count: t)
             let step = Double(t) / Double(levels)
             for j in 0..<levels {
                 let s = Int(Double(j) * step), e = j == levels - 1 ? t : Int(Double(j + 1) * step)
-                let mass = a[s..<e].reduce(0, +) + (j == levels - 1 ? a[t...].reduce(0, +) : 0)
-                let nonzero = (s..<e).filter { p[$0] > 0 }.count
-                if nonzero > 0 { for k in s..<e where p[k] > 0 { q[k] = mass / Double(nonzero) } }
+                let mass = a[s..<e].reduce(0, +)
+                let nonzero = (s..<e).filter { a[$0] > 0 }.count
+                if nonzero > 0 { for k in s..<e where a[k] > 0 { q[k] = mass / Double(nonzero) } }
             }
             let ps = p.reduce(0, +), qs = q.reduce(0, +)
+            guard ps > 0, qs > 0 else { continue }
             var kl = 0.0
             for k in 0..<t where p[k] > 0 {
-                guard q[k] > 0 else { kl = .infinity; break }
-                kl += p[k] / ps * log(p[k] / ps / (q[k] / qs))
+                let qk = max(q[k] / qs, 1e-12)  // smoothing: a bin Q left empty costs, but finitely
+                kl += p[k] / ps * log(p[k] / ps / qk)
             }
             if kl < bestKL { bestKL = kl; best = t }
         }

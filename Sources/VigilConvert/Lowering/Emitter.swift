@@ -23,12 +23,14 @@ struct Emitter {
     private var otherValue: [String: Int] = [:]  // integer tensors with fixed types (QDQ in float mode)
     /// Names of the tapped values, in output order after the real outputs.
     private(set) var taps: [String] = []
+    private let floatPrefix: Set<String>
 
     init(_ g: IRGraph, _ nodes: [VNode], _ precision: Precision, tap: Bool = false) {
         self.g = g
         self.nodes = nodes
         self.precision = precision
         tapEveryActivation = tap
+        floatPrefix = Emitter.preprocessingPrefix(g, nodes)
     }
 
     mutating func emit(metadata: [UInt8]) throws -> [UInt8] {
@@ -69,7 +71,25 @@ struct Emitter {
 
     func runsFloat(_ n: VNode) -> Bool {
         guard isInt8 else { return true }
+        if floatPrefix.contains(n.output) { return true }
         return n.source.split(separator: "+").contains { keepFloat.contains(String($0)) }
+    }
+
+    /// Outputs of the chain of Add/Mul by constants that starts at a graph input: feature
+    /// standardization ((x - mean) / std, skl2onnx's Scaler). Raw features often span several
+    /// orders of magnitude, which one per-tensor int8 scale cannot hold, so this prefix stays in
+    /// float32 and quantization starts after it (as onnxruntime leaves Sub/Div in float).
+    static func preprocessingPrefix(_ g: IRGraph, _ nodes: [VNode]) -> Set<String> {
+        var reached = Set(g.inputs), prefix = Set<String>()
+        for n in nodes where (n.code == .add || n.code == .mul) && n.inputs.count == 2 {
+            let fromPrefix = n.inputs.filter { reached.contains($0) }.count == 1
+            let constant = n.inputs.contains { g.tensors[$0]?.isConstant ?? false }
+            if fromPrefix && constant {
+                reached.insert(n.output)
+                prefix.insert(n.output)
+            }
+        }
+        return prefix
     }
 
     // MARK: Values in either form
