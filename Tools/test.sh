@@ -14,6 +14,8 @@ echo "== ONNX backend node tests through vigil-convert --float and vigil infer"
 .venv/bin/python Tools/conformance/node_tests.py "$(swift build --show-bin-path)"
 echo "== converter vs onnxruntime on exporter-shaped models (float32 and int8)"
 .venv/bin/python Tools/conformance/converter_models.py "$(swift build --show-bin-path)"
+echo "== example models on their real evaluation data (agreement and accuracy vs onnxruntime float32)"
+.venv/bin/python Tools/conformance/example_models.py "$(swift build --show-bin-path)"
 echo "== Embedded core on ARM (qemu-aarch64) vs x86"
 Tools/embedded/check-core.sh
 echo "== int8 kernel variants vs the generic kernel: x86 here, NEON and SDOT under qemu-aarch64"
