@@ -14,10 +14,10 @@ enum ONNXImporter {
         do { model = try Onnx_ModelProto(serializedBytes: data) } catch {
             throw ConvertError("\(url.path): not an ONNX model (protobuf decoding failed: \(error))")
         }
-        return (try graph(from: model), Array(data))
+        return (try graph(from: model, directory: url.deletingLastPathComponent()), Array(data))
     }
 
-    static func graph(from model: Onnx_ModelProto) throws -> IRGraph {
+    static func graph(from model: Onnx_ModelProto, directory: URL? = nil) throws -> IRGraph {
         let g = IRGraph()
         let proto = model.graph
         g.name = proto.name
@@ -25,7 +25,7 @@ enum ONNXImporter {
         guard (7...25).contains(g.opset) else { throw ConvertError("ONNX opset \(g.opset) is not supported (7 to 25)") }
         var initialized = Set<String>()
         for t in proto.initializer {
-            g.tensors[t.name] = try tensor(t, g)
+            g.tensors[t.name] = try tensor(t, g, directory: directory)
             initialized.insert(t.name)
         }
         for v in proto.input where !initialized.contains(v.name) {
@@ -67,11 +67,13 @@ enum ONNXImporter {
         return g
     }
 
-    static func tensor(_ t: Onnx_TensorProto, _ g: IRGraph) throws -> IRTensor {
+    static func tensor(_ t: Onnx_TensorProto, _ g: IRGraph, directory: URL? = nil) throws -> IRTensor {
         let shape = t.dims.map { Int($0) }
         let count = shape.reduce(1, *)
-        if t.dataLocation == .external { throw ConvertError("tensor '\(t.name)' uses external data, which is not supported; save the model with the weights inside") }
-        let raw = [UInt8](t.rawData)
+        var raw = [UInt8](t.rawData)
+        if t.dataLocation == .external {
+            raw = try externalData(t, directory)
+        }
         func fromRaw<T>(_: T.Type) -> [T]? {
             guard !raw.isEmpty else { return nil }
             guard raw.count == count * MemoryLayout<T>.size else { return nil }
@@ -100,6 +102,42 @@ enum ONNXImporter {
             throw ConvertError("tensor '\(t.name)': \(out.floats?.count ?? out.ints!.count) values for shape \(shape)")
         }
         return out
+    }
+
+    /// Weights stored beside the model (torch.onnx.export with dynamo, or models over 2 GB): the
+    /// `location` file relative to the model, from `offset` for `length` bytes.
+    static func externalData(_ t: Onnx_TensorProto, _ directory: URL?) throws -> [UInt8] {
+        var info: [String: String] = [:]
+        for e in t.externalData { info[e.key] = e.value }
+        guard let location = info["location"], let directory else {
+            throw ConvertError("tensor '\(t.name)' uses external data without a location")
+        }
+        guard !location.hasPrefix("/"), !location.split(separator: "/").contains("..") else {
+            throw ConvertError("tensor '\(t.name)': external data location '\(location)' must stay beside the model")
+        }
+        let url = directory.appendingPathComponent(location)
+        guard let handle = try? FileHandle(forReadingFrom: url) else {
+            throw ConvertError("tensor '\(t.name)': cannot open its external data file \(url.path)")
+        }
+        defer { try? handle.close() }
+        let offset = UInt64(info["offset"] ?? "0") ?? 0
+        let expected = t.dims.reduce(1, *) * Int64(elementSize(t.dataType))
+        let length = Int(info["length"].flatMap { Int($0) } ?? Int(expected))
+        try handle.seek(toOffset: offset)
+        let data = try handle.read(upToCount: length) ?? Data()
+        guard data.count == length else {
+            throw ConvertError("tensor '\(t.name)': external data file \(location) ends before offset \(offset) + \(length)")
+        }
+        return [UInt8](data)
+    }
+
+    static func elementSize(_ t: Int32) -> Int {
+        switch t {
+        case 2, 3, 9: 1
+        case 4, 5, 10, 16: 2
+        case 1, 6, 12: 4
+        default: 8
+        }
     }
 
     static func typeName(_ t: Int32) -> String {

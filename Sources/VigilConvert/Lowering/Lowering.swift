@@ -22,7 +22,7 @@ struct Lowering {
         "Conv", "BatchNormalization", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Concat", "MaxPool",
         "AveragePool", "GlobalAveragePool", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSwish", "Softmax",
         "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Pad", "Identity", "Dropout",
-        "QuantizeLinear", "DequantizeLinear", "Cast", "Scaler",
+        "QuantizeLinear", "DequantizeLinear", "Cast", "Scaler", "ReduceMean",
     ]
 
     /// Ops accepted on import: the lowered ones, the shape arithmetic folded away, and the
@@ -233,6 +233,24 @@ struct Lowering {
                 attrs.append(Attribute(.dilations, ints: dil))
                 if n.op == "AveragePool" { attrs.append(Attribute(.countIncludePad, int: n.int("count_include_pad", 0))) }
                 out.append(VNode(code: n.op == "MaxPool" ? .maxPool : .averagePool, name: src, inputs: [x(0)], output: y, attributes: attrs, source: src))
+            case "ReduceMean":
+                // Over every spatial axis of [N, C, ...] it is global average pooling (what
+                // torch.onnx.export writes for adaptive_avg_pool2d(1) / mean(dim=(2, 3))).
+                let xs = try g.shape(x(0))
+                var axes = n.ints("axes") ?? []
+                if axes.isEmpty, n.inputs.count > 1, let v = g.tensors[x(1)]?.ints { axes = v.map(Int.init) }
+                let norm = Set(axes.map { $0 < 0 ? $0 + xs.count : $0 })
+                guard xs.count >= 3, norm == Set(2..<xs.count) else {
+                    throw ConvertError("\(n.label): ReduceMean over axes \(axes.sorted()) of rank \(xs.count); only the spatial axes (global average pooling) are supported")
+                }
+                if n.int("keepdims", 1) == 1 {
+                    out.append(VNode(code: .globalAveragePool, name: src, inputs: [x(0)], output: y, source: src))
+                } else {
+                    let t = g.fresh("\(src).pooled")
+                    g.tensors[t] = IRTensor(name: t, shape: Array(xs[0..<2]) + [Int](repeating: 1, count: xs.count - 2))
+                    out.append(VNode(code: .globalAveragePool, name: src, inputs: [x(0)], output: t, source: src))
+                    out.append(VNode(code: .reshape, name: src + ".squeeze", inputs: [t], output: y, source: src))
+                }
             case "GlobalAveragePool":
                 out.append(VNode(code: .globalAveragePool, name: src, inputs: [x(0)], output: y, source: src))
             case "Concat":

@@ -229,6 +229,14 @@ struct ShapesAndConstants {
             let (_, out) = try convOutput(n, x: Array(x[2...]), kernel: k, spatial: x.count - 2)
             set([x[0], x[1]] + out)
             if n.outputs.count > 1, !n.outputs[1].isEmpty { throw ConvertError("\(n.label): MaxPool indices output is not supported") }
+        case "ReduceMean":
+            let x = try s(0)
+            var axes = n.ints("axes") ?? []
+            if axes.isEmpty, n.inputs.count > 1, let v = constant(g, n.inputs[1])?.ints { axes = v.map(Int.init) }
+            if axes.isEmpty { axes = Array(0..<x.count) }
+            let norm = Set(axes.map { $0 < 0 ? $0 + x.count : $0 })
+            let keep = n.int("keepdims", 1) == 1
+            set(x.enumerated().compactMap { i, d in norm.contains(i) ? (keep ? 1 : nil) : d })
         case "GlobalAveragePool", "GlobalMaxPool":
             let x = try s(0)
             set([x[0], x[1]] + [Int](repeating: 1, count: x.count - 2))
