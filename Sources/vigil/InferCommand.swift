@@ -17,7 +17,7 @@ struct InferCommand: ParsableCommand {
             inputs takes one --input per input, in order, each with the same N.
 
             Example:
-              vigil infer Models/demo/tiny-ecg.vigil --input windows.npy --output scores.npy
+              vigil infer Models/ecg-rhythm/model.vigil --input Models/ecg-rhythm/eval.npy --output scores.npy
             """
     )
 

@@ -12,7 +12,7 @@ struct InspectCommand: ParsableCommand {
             The file is fully validated first; a malformed file is reported with its error code.
 
             Example:
-              vigil inspect Models/demo/tiny-ecg.vigil
+              vigil inspect Models/ecg-rhythm/model.vigil
             """
     )
 

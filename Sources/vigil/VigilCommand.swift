@@ -7,11 +7,13 @@ struct VigilCommand: ParsableCommand {
         abstract: "Vigil: int8 inference runtime and bedside agent.",
         discussion: """
             Examples:
-              vigil inspect Models/demo/tiny-ecg.vigil
-              vigil infer Models/demo/tiny-ecg.vigil --input X.npy --output Y.npy
+              vigil inspect Models/test/synthetic-ecg-cnn.vigil
+              vigil infer Models/test/synthetic-ecg-cnn.vigil --input X.npy --output Y.npy
+              vigil bench Models/test/synthetic-ecg-cnn.vigil --runs 200 --json
+              vigil alerts replay --input Tests/Fixtures/alerts/deterioration.csv --json
             """,
         version: vigilVersion,
-        subcommands: [InferCommand.self, InspectCommand.self, BenchCommand.self]
+        subcommands: [InferCommand.self, InspectCommand.self, BenchCommand.self, AlertsCommand.self]
     )
 }
 

@@ -96,6 +96,16 @@ import VigilIO
         #expect(worst < 0.02, "int8 and float32 scores differ by \(worst)")
     }
 
+    @Test func alertsReplayIsDeterministicAndMatchesTheCheckedTimeline() throws {
+        let csv = Self.repo.appendingPathComponent("Tests/Fixtures/alerts/deterioration.csv").path
+        let first = try Self.vigil(["alerts", "replay", "--input", csv, "--json"])
+        let second = try Self.vigil(["alerts", "replay", "--input", csv, "--json"])
+        #expect(first.status == 0, "\(first.err)")
+        #expect(first.out == second.out)
+        let expected = try String(contentsOf: Self.repo.appendingPathComponent("Tests/Fixtures/alerts/deterioration.expected.json"), encoding: .utf8)
+        #expect(first.out.trimmingCharacters(in: .whitespacesAndNewlines) == expected.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
     @Test func helpShowsExamples() throws {
         for cmd in ["infer", "inspect"] {
             let r = try Self.vigil([cmd, "--help"])

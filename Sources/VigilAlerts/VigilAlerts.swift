@@ -1,1 +1,0 @@
-// VigilAlerts: alarm rules, NEWS2, priorities and alarm states.
