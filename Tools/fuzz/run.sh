@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes ModelReader.read and Interpreter(model:) (+ one invoke of small models) with libFuzzer
-# and AddressSanitizer for SECONDS (default 60). Exits non-zero and prints the reproducer if
+# and AddressSanitizer for SECONDS (default 60), from the fixed seed VIGIL_FUZZ_SEED (default 1, so
+# the test command explores the same inputs first on every machine; set another to explore anew).
+# Exits non-zero and prints the reproducer if
 # libFuzzer finds a crash, leak, out-of-memory or timeout.
 #
 #   Tools/fuzz/run.sh [SECONDS]
@@ -64,7 +66,7 @@ LOG="$WORK/last-run.log"
 echo "fuzz: ${SECONDS_TO_RUN}s, corpus $CORPUS ($(ls "$CORPUS" | wc -l) files), log $LOG"
 status=0
 "$BIN" "$CORPUS" \
-  -max_total_time="$SECONDS_TO_RUN" -max_len=65536 -timeout=20 -rss_limit_mb=2048 \
+  -max_total_time="$SECONDS_TO_RUN" -seed="${VIGIL_FUZZ_SEED:-1}" -max_len=65536 -timeout=20 -rss_limit_mb=2048 \
   -dict=Tools/fuzz/vigil.dict -use_value_profile=1 -print_final_stats=1 \
   -artifact_prefix="$ART/" > "$LOG" 2>&1 || status=$?
 
