@@ -60,7 +60,7 @@ struct InferCommand: ParsableCommand {
                 }
             }
             interp.invoke()
-            for i in 0..<interp.outputCount { outputs[i] += dequantized(interp.output(i)) }
+            for i in 0..<interp.outputCount { outputs[i] += interp.output(i).dequantized() }
         }
         for i in 0..<interp.outputCount {
             let shape = interp.output(i).info.shape
@@ -106,43 +106,6 @@ func convertInput(_ x: NPYArray, to info: TensorInfo, path: String) throws -> [U
     case .int32:
         throw fail("\(path): int32 model inputs are not supported by infer")
     }
-}
-
-/// A tensor's values as float32, dequantized when quantized.
-func dequantized(_ v: TensorView) -> [Float] {
-    let n = v.info.elementCount
-    switch v.info.dtype {
-    case .float32:
-        return Array(UnsafeBufferPointer(start: v.bytes.baseAddress!.assumingMemoryBound(to: Float.self), count: n))
-    case .int8, .uint8, .int32:
-        let q = v.info.quantization ?? Quantization(scale: 1, zeroPoint: 0)
-        var out = [Float](repeating: 0, count: n)
-        let (outer, channels, inner) = splitAxis(v.info.shape, q.axis)
-        var i = 0
-        for _ in 0..<outer {
-            for c in 0..<channels {
-                let s = q.scales[q.isPerTensor ? 0 : c], z = q.zeroPoints[q.isPerTensor ? 0 : c]
-                for _ in 0..<inner {
-                    let raw: Int64
-                    switch v.info.dtype {
-                    case .int8: raw = Int64(v.bytes.load(fromByteOffset: i, as: Int8.self))
-                    case .uint8: raw = Int64(v.bytes.load(fromByteOffset: i, as: UInt8.self))
-                    default: raw = Int64(v.bytes.load(fromByteOffset: 4 * i, as: Int32.self))
-                    }
-                    out[i] = Float(raw - Int64(z)) * s
-                    i += 1
-                }
-            }
-        }
-        return out
-    }
-}
-
-func splitAxis(_ shape: [Int], _ axis: Int?) -> (Int, Int, Int) {
-    let total = shape.reduce(1, *)
-    guard let axis else { return (1, 1, total) }
-    let outer = shape[..<axis].reduce(1, *)
-    return (outer, shape[axis], total / outer / shape[axis])
 }
 
 func numberedPath(_ path: String, _ i: Int) -> String {

@@ -77,6 +77,33 @@ public struct TensorView {
     public let index: Int
     public let info: TensorInfo
     public let bytes: UnsafeMutableRawBufferPointer
+
+    /// The values as float32: `(q - zero point) * scale` per tensor or per axis for quantized
+    /// tensors (the Dequantize rule of docs/FORMAT.md), unchanged for float32 ones.
+    public func dequantized() -> [Float] {
+        let n = info.elementCount
+        if info.dtype == .float32 { return Array(UnsafeBufferPointer(start: bytes.baseAddress!.assumingMemoryBound(to: Float.self), count: n)) }
+        let q = info.quantization ?? Quantization(scale: 1, zeroPoint: 0)
+        let (outer, channels, inner) = axisSplit(info.shape, q.axis)
+        var out = [Float](repeating: 0, count: n)
+        var i = 0
+        for _ in 0..<outer {
+            for c in 0..<channels {
+                let s = q.scales[q.isPerTensor ? 0 : c], z = q.zeroPoints[q.isPerTensor ? 0 : c]
+                for _ in 0..<inner {
+                    let raw: Int64
+                    switch info.dtype {
+                    case .int8: raw = Int64(bytes.load(fromByteOffset: i, as: Int8.self))
+                    case .uint8: raw = Int64(bytes.load(fromByteOffset: i, as: UInt8.self))
+                    default: raw = Int64(bytes.load(fromByteOffset: 4 * i, as: Int32.self))
+                    }
+                    out[i] = Float(raw - Int64(z)) * s
+                    i += 1
+                }
+            }
+        }
+        return out
+    }
 }
 
 /// Where the planner put one buffer.
