@@ -8,6 +8,7 @@ APT_PACKAGES=(
   pkg-config libopenblas-dev libmosquitto-dev mosquitto mosquitto-clients
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
   gcc-arm-none-eabi libnewlib-arm-none-eabi valgrind
+  zlib1g-dev libsqlite3-dev openssl
 )
 
 missing=()

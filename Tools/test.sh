@@ -23,6 +23,18 @@ Tools/kernels/test-arm.sh
 echo "== SensorLink: shared test vectors match the spec's Python encoder; Embedded build for armv7em and aarch64"
 .venv/bin/python Tools/sensorlink/make_vectors.py --check --no-cobs-oracle
 Tools/sensorlink/check-embedded.sh
+echo "== DICOM: every pydicom test file vs pydicom's pixel values; libFuzzer on the parser"
+Tools/imaging/check.sh
+echo "== vitals: R-peaks vs neurokit2 on MIT-BIH 208, pulse rate vs heartpy, respiration rate"
+Tools/vitals/check.sh
+echo "== SensorBridge firmware: Embedded Swift ELF for the STM32F411 within its flash/RAM budget"
+Tools/firmware/check.sh
+echo "== MQTT: payloads vs the JSON Schemas, broker restart, last will, TLS/auth/down errors"
+Tools/mqtt/check.sh
+echo "== sync: kill -9 while events flow, receiver outage, cap, poison entry (FHIR test receiver)"
+Tools/sync/check.sh
+echo "== agent: the demo for 20 s; sensor-sim -> pty -> vigil run -> mosquitto + FHIR receiver"
+VIGIL_E2E_FLAGS=--cloud Tools/agent/check.sh
 echo "== fuzz the model reader (${VIGIL_FUZZ_SECONDS:-30} s)"
 Tools/fuzz/run.sh "${VIGIL_FUZZ_SECONDS:-30}"
 echo "== all tests passed"

@@ -27,7 +27,9 @@ public enum ModelSignature {
         SHA256.hash(data: publicKey).prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 
-    static func digest(_ model: Model) -> [UInt8] {
+    /// SHA-256 over every section except the signature (what a signature signs): the model's identity
+    /// in predictions and alarms, unchanged by re-signing.
+    public static func digest(_ model: Model) -> [UInt8] {
         var h = SHA256()
         for s in model.sections where s.kind != .signature {
             var header: [UInt8] = []

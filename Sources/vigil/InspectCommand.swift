@@ -45,7 +45,7 @@ struct InspectCommand: ParsableCommand {
         for (k, op) in m.ops.enumerated() {
             let ins = op.inputs.map { $0 < 0 ? "-" : "\($0)" }.joined(separator: ",")
             let outs = op.outputs.map(String.init).joined(separator: ",")
-            let attrs = op.attributes.map { a in
+            let attrs: String = op.attributes.map { a -> String in
                 let v = a.key.isFloat ? a.floats.map { "\($0)" } : a.ints.map(String.init)
                 return "\(a.key.name)=\(v.count == 1 ? v[0] : "[" + v.joined(separator: ",") + "]")"
             }.joined(separator: " ")

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct VigilCommand: ParsableCommand {
+struct VigilCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigil",
         abstract: "Vigil: int8 inference runtime and bedside agent.",
@@ -10,10 +10,13 @@ struct VigilCommand: ParsableCommand {
               vigil inspect Models/test/synthetic-ecg-cnn.vigil
               vigil infer Models/test/synthetic-ecg-cnn.vigil --input X.npy --output Y.npy
               vigil bench Models/test/synthetic-ecg-cnn.vigil --runs 200 --json
+              vigil run --duration 20
               vigil alerts replay --input Tests/Fixtures/alerts/deterioration.csv --json
+              vigil vitals --input Models/ecg-rhythm/data/mitbih-208-excerpt.npy --signal ecg --rate 360 --json
+              vigil dicom CT_small.dcm --output ct.npy --stage modality
             """,
         version: vigilVersion,
-        subcommands: [InferCommand.self, InspectCommand.self, BenchCommand.self, AlertsCommand.self]
+        subcommands: [InferCommand.self, InspectCommand.self, BenchCommand.self, AlertsCommand.self, RunCommand.self, DicomCommand.self, VitalsCommand.self]
     )
 }
 

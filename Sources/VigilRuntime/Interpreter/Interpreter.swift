@@ -104,6 +104,34 @@ public struct TensorView {
         }
         return out
     }
+
+    /// Stores float values into the tensor: copied for float32, quantized for int8/uint8 with the
+    /// Quantize rule of docs/FORMAT.md (round half to even, saturate; NaN becomes the zero point).
+    /// Returns false, writing nothing, when the count differs, the tensor is int32, or it is
+    /// quantized per axis (model inputs are per tensor).
+    @discardableResult
+    public func store(_ values: [Float]) -> Bool {
+        let n = info.elementCount
+        guard values.count == n else { return false }
+        switch info.dtype {
+        case .float32:
+            values.withUnsafeBytes { bytes.copyMemory(from: $0) }
+            return true
+        case .int8, .uint8:
+            let q = info.quantization ?? Quantization(scale: 1, zeroPoint: 0)
+            guard q.isPerTensor else { return false }
+            let s = q.scales[0], z = Float(q.zeroPoints[0])
+            let (lo, hi): (Float, Float) = info.dtype == .int8 ? (-128, 127) : (0, 255)
+            for i in 0..<n {
+                let r = (values[i] / s).rounded(.toNearestOrEven) + z
+                let c = r.isNaN ? z : min(max(r, lo), hi)
+                if info.dtype == .int8 { bytes.storeBytes(of: Int8(c), toByteOffset: i, as: Int8.self) } else { bytes.storeBytes(of: UInt8(c), toByteOffset: i, as: UInt8.self) }
+            }
+            return true
+        default:
+            return false
+        }
+    }
 }
 
 /// Where the planner put one buffer.

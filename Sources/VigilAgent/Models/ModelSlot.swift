@@ -1,0 +1,31 @@
+import Foundation
+
+/// The model a pipeline runs, swappable while the pipeline runs: SIGHUP loads the new file into a
+/// fresh `LoadedModel` off the pipeline's path and `replace` swaps the reference; the pipeline
+/// picks it up at its next window, so no sample is dropped and no window mixes two models.
+public final class ModelSlot: @unchecked Sendable {  // every access to `model` goes through `lock`
+    private let lock = NSLock()
+    private var model: LoadedModel
+    public let path: String
+
+    public init(_ model: LoadedModel) {
+        self.model = model
+        path = model.path
+    }
+
+    public var current: LoadedModel { lock.withLock { model } }
+
+    /// Swaps in `new`; returns the model it replaced.
+    @discardableResult
+    public func replace(with new: LoadedModel) -> LoadedModel {
+        lock.withLock {
+            let old = model
+            model = new
+            return old
+        }
+    }
+}
+
+// A LoadedModel is used by one pipeline task at a time (its interpreter's arena is not shared);
+// crossing into that task once, through ModelSlot, is the only transfer.
+extension LoadedModel: @unchecked Sendable {}
