@@ -39,6 +39,17 @@ int vigil_kernel_supported(vigil_kernel_variant v) {
         if (!__get_cpuid_count(7, 1, &a, &b, &c, &d)) return 0;
         return (a >> 4) & 1;  // CPUID.(EAX=7,ECX=1):EAX[4] AVX-VNNI
     }
+    case VIGIL_KERNEL_AVX512VNNI: {
+        // Every kernel of the avxvnni variant runs here too, so AVX-VNNI is required as well.
+        if (!vigil_kernel_supported(VIGIL_KERNEL_AVXVNNI)) return 0;
+        unsigned a, b, c, d;
+        if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+        const int f = (b >> 16) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1, vnni = (c >> 11) & 1;
+        if (!(f && bw && vl && vnni)) return 0;
+        unsigned lo, hi;
+        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        return (lo & 0xE6) == 0xE6;  // XMM, YMM, opmask and both halves of the ZMM state enabled by the OS
+    }
 #elif defined(__aarch64__)
     case VIGIL_KERNEL_NEON: return 1;
     case VIGIL_KERNEL_DOTPROD:
@@ -87,6 +98,7 @@ const char *vigil_kernel_name(vigil_kernel_variant v) {
     case VIGIL_KERNEL_NEON: return "neon";
     case VIGIL_KERNEL_DOTPROD: return "dotprod";
     case VIGIL_KERNEL_AVXVNNI: return "avxvnni";
+    case VIGIL_KERNEL_AVX512VNNI: return "avx512vnni";
     default: return "unknown";
     }
 }
@@ -96,7 +108,8 @@ void vigil_gemm_s8(const int8_t *A, const int8_t *B, int rows, int cols, int K,
     switch (vigil_kernel_selected()) {
 #if defined(__x86_64__)
     case VIGIL_KERNEL_AVX2:
-    case VIGIL_KERNEL_AVXVNNI: vigil_gemm_s8_avx2(A, B, rows, cols, K, q, C, ldr, ldc); return;
+    case VIGIL_KERNEL_AVXVNNI:
+    case VIGIL_KERNEL_AVX512VNNI: vigil_gemm_s8_avx2(A, B, rows, cols, K, q, C, ldr, ldc); return;
 #elif defined(__aarch64__)
     case VIGIL_KERNEL_NEON: vigil_gemm_s8_neon(A, B, rows, cols, K, q, C, ldr, ldc); return;
     case VIGIL_KERNEL_DOTPROD: vigil_gemm_s8_dotprod(A, B, rows, cols, K, q, C, ldr, ldc); return;
@@ -115,20 +128,29 @@ void vigil_gemm_s8_kn(const int32_t *A, const int8_t *B, ptrdiff_t ldb, int rows
     vigil_gemm_s8_kn_generic(A, B, ldb, rows, cols, K, q, C, ldc);
 }
 
-int vigil_gemm_u8s8_k4_preferred(void) { return vigil_kernel_selected() == VIGIL_KERNEL_AVXVNNI; }
+int vigil_kernel_has_avx2(void) {
+    const vigil_kernel_variant v = vigil_kernel_selected();
+    return v == VIGIL_KERNEL_AVX2 || v == VIGIL_KERNEL_AVXVNNI || v == VIGIL_KERNEL_AVX512VNNI;
+}
+
+int vigil_kernel_has_vnni(void) {
+    const vigil_kernel_variant v = vigil_kernel_selected();
+    return v == VIGIL_KERNEL_AVXVNNI || v == VIGIL_KERNEL_AVX512VNNI;
+}
+
+int vigil_gemm_u8s8_k4_preferred(void) { return vigil_kernel_has_vnni(); }
 
 void vigil_gemm_u8s8_k4(const int32_t *A, const uint8_t *U, int rows, int cols, int K4,
                         const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
 #if defined(__x86_64__)
-    if (vigil_kernel_selected() == VIGIL_KERNEL_AVXVNNI) { vigil_gemm_u8s8_k4_avxvnni(A, U, rows, cols, K4, q, C, ldc); return; }
+    if (vigil_kernel_has_vnni()) { vigil_gemm_u8s8_k4_avxvnni(A, U, rows, cols, K4, q, C, ldc); return; }
 #endif
     vigil_gemm_u8s8_k4_generic(A, U, rows, cols, K4, q, C, ldc);
 }
 
 void vigil_pack_quads_u8(const int8_t *X, ptrdiff_t plane, int channels, int positions, uint8_t *U) {
 #if defined(__x86_64__)
-    vigil_kernel_variant v = vigil_kernel_selected();
-    if (v == VIGIL_KERNEL_AVX2 || v == VIGIL_KERNEL_AVXVNNI) { vigil_pack_quads_u8_avx2(X, plane, channels, positions, U); return; }
+    if (vigil_kernel_has_avx2()) { vigil_pack_quads_u8_avx2(X, plane, channels, positions, U); return; }
 #endif
     vigil_pack_quads_u8_generic(X, plane, channels, positions, U);
 }

@@ -13,8 +13,7 @@ void vigil_depthwise_s8_avx2(const int8_t *X, const int8_t *W, const vigil_depth
 void vigil_depthwise_s8(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
                         const vigil_requant_rows *q, int8_t *Y) {
 #if defined(__x86_64__)
-    vigil_kernel_variant v = vigil_kernel_selected();
-    if (v == VIGIL_KERNEL_AVX2 || v == VIGIL_KERNEL_AVXVNNI) { vigil_depthwise_s8_avx2(X, W, g, q, Y); return; }
+    if (vigil_kernel_has_avx2()) { vigil_depthwise_s8_avx2(X, W, g, q, Y); return; }
 #endif
     vigil_depthwise_s8_generic(X, W, g, q, Y);
 }

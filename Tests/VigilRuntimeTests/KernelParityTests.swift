@@ -20,6 +20,15 @@ import VigilModel
         Case(cin: 33, cout: 17, h: 5, w: 4, k: 3, stride: 1, pad: 1, dilation: 1, group: 1, zx: 0),
         Case(cin: 7, cout: 9, h: 9, w: 9, k: 1, stride: 1, pad: 0, dilation: 1, group: 1, zx: -77),   // 1x1, partial quad, 81 positions
         Case(cin: 12, cout: 6, h: 8, w: 8, k: 1, stride: 1, pad: 0, dilation: 1, group: 3, zx: 100),  // grouped 1x1
+        // ECG-shaped 1D layers (direct convolution with AVX-VNNI): taps in the quad (few channels),
+        // channels in the quad (many channels, or dilation), output-channel tails, position tails.
+        Case(cin: 1, cout: 16, h: 1, w: 720, k: 7, stride: 2, pad: 3, dilation: 1, group: 1, zx: -128),
+        Case(cin: 16, cout: 32, h: 1, w: 181, k: 5, stride: 2, pad: 2, dilation: 1, group: 1, zx: 127),
+        Case(cin: 24, cout: 24, h: 1, w: 45, k: 9, stride: 1, pad: 4, dilation: 1, group: 1, zx: -5),
+        Case(cin: 5, cout: 19, h: 1, w: 33, k: 3, stride: 3, pad: 1, dilation: 2, group: 1, zx: 60),
+        Case(cin: 3, cout: 7, h: 1, w: 10, k: 9, stride: 1, pad: 0, dilation: 1, group: 1, zx: 1),    // 2 outputs
+        Case(cin: 1, cout: 8, h: 16, w: 13, k: 3, stride: 2, pad: 1, dilation: 1, group: 1, zx: -100), // 2D, taps
+        Case(cin: 6, cout: 40, h: 7, w: 6, k: 3, stride: 1, pad: 1, dilation: 2, group: 1, zx: 127),   // 2D, channels
     ]
 
     static func variants() -> [vigil_kernel_variant] {
@@ -128,6 +137,148 @@ import VigilModel
                 let got = try run(bytes, input, .optimized)
                 #expect(got == reference, "\(String(cString: vigil_kernel_name(v))) differs from the Swift reference on \(c.testDescription), seed \(seed)")
             }
+        }
+    }
+
+    /// int8 MaxPool and GlobalAveragePool: the C kernels against the Swift reference.
+    struct PoolParityCase: CustomTestStringConvertible, Sendable {
+        var channels, h, w, k, stride, pad, dilation: Int
+        var global = false
+        var zx: Int32 = 0
+        var testDescription: String {
+            global ? "global average pool \(channels)x\(h)x\(w) zx\(zx)" : "max pool \(channels)x\(h)x\(w) k\(k) s\(stride) p\(pad) d\(dilation)"
+        }
+    }
+    static let poolCases: [PoolParityCase] = [
+        PoolParityCase(channels: 16, h: 1, w: 360, k: 2, stride: 2, pad: 0, dilation: 1),
+        PoolParityCase(channels: 3, h: 1, w: 37, k: 3, stride: 2, pad: 1, dilation: 1),
+        PoolParityCase(channels: 2, h: 1, w: 9, k: 4, stride: 3, pad: 3, dilation: 1),   // windows of padding only
+        PoolParityCase(channels: 4, h: 9, w: 7, k: 3, stride: 2, pad: 1, dilation: 2),
+        PoolParityCase(channels: 5, h: 6, w: 6, k: 2, stride: 1, pad: 0, dilation: 1),
+        PoolParityCase(channels: 64, h: 1, w: 45, k: 0, stride: 1, pad: 0, dilation: 1, global: true, zx: -128),
+        PoolParityCase(channels: 3, h: 7, w: 5, k: 0, stride: 1, pad: 0, dilation: 1, global: true, zx: 127),
+        PoolParityCase(channels: 2, h: 1, w: 1, k: 0, stride: 1, pad: 0, dilation: 1, global: true, zx: 3),
+    ]
+
+    @Test(arguments: poolCases)
+    func poolKernelsMatchReference(_ c: PoolParityCase) throws {
+        let oneD = c.h == 1
+        let eff = (c.k - 1) * c.dilation + 1
+        let oh = oneD ? 1 : (c.h + 2 * c.pad - eff) / c.stride + 1, ow = (c.w + 2 * c.pad - eff) / c.stride + 1
+        for seed in 1...3 as ClosedRange<UInt64> {
+            var b = ModelBuilder()
+            let xs = oneD ? [1, c.channels, c.w] : [1, c.channels, c.h, c.w]
+            let x = b.addTensor("x", .int8, xs, quantization: Quantization(scale: 0.05, zeroPoint: c.zx))
+            let sp = oneD ? 1 : 2
+            if c.global {
+                let y = b.addTensor("y", .int8, [1, c.channels] + [Int](repeating: 1, count: sp), quantization: Quantization(scale: 0.011, zeroPoint: -3))
+                b.addOp(.globalAveragePool, "gap", inputs: [x], outputs: [y])
+                b.outputs = [y]
+            } else {
+                let y = b.addTensor("y", .int8, oneD ? [1, c.channels, ow] : [1, c.channels, oh, ow], quantization: Quantization(scale: 0.05, zeroPoint: c.zx))
+                b.addOp(.maxPool, "pool", inputs: [x], outputs: [y], attributes: [
+                    Attribute(.kernelShape, ints: [Int](repeating: c.k, count: sp)), Attribute(.strides, ints: [Int](repeating: c.stride, count: sp)),
+                    Attribute(.pads, ints: [Int](repeating: c.pad, count: 2 * sp)), Attribute(.dilations, ints: [Int](repeating: c.dilation, count: sp)),
+                ])
+                b.outputs = [y]
+            }
+            b.inputs = [x]
+            let bytes = b.serialize()
+            var rng = SplitMix64(seed: seed &* 13)
+            // Seed 1: the extremes only (saturation and ties), the others random.
+            let input = seed == 1 ? (0..<(c.channels * c.h * c.w)).map { _ in rng.int(0...1) == 0 ? Int8.min : Int8.max }
+                                  : rng.int8s(c.channels * c.h * c.w)
+            #expect(try run(bytes, input, .optimized) == run(bytes, input, .reference), "\(c.testDescription), seed \(seed)")
+        }
+    }
+
+    /// A whole ECG-style network (conv, max pool, convs, global average pool, FC, softmax): every
+    /// variant against the reference, end to end.
+    @Test func ecgNetworkMatchesReference() throws {
+        let before = vigil_kernel_selected()
+        defer { _ = vigil_kernel_select(before) }
+        var rng = SplitMix64(seed: 2024)
+        var b = ModelBuilder()
+        func q(_ s: Float, _ z: Int32) -> Quantization { Quantization(scale: s, zeroPoint: z) }
+        let x = b.addTensor("x", .int8, [1, 1, 720], quantization: q(0.02, -4))
+        var cur = x, len = 720, ch = 1
+        func conv(_ cout: Int, _ k: Int, _ stride: Int, _ name: String) {
+            let out = (len + 2 * (k / 2) - k) / stride + 1
+            let w = b.addConstant(name + ".w", int8: rng.int8s(cout * ch * k, -127...127), shape: [cout, ch, k],
+                                  quantization: Quantization(scales: (0..<cout).map { _ in Float(rng.uniform(0.002, 0.02)) },
+                                                             zeroPoints: [Int32](repeating: 0, count: cout), axis: 0))
+            let bias = b.addConstant(name + ".b", int32: (0..<cout).map { _ in Int32(rng.int(-3000...3000)) }, shape: [cout])
+            let y = b.addTensor(name, .int8, [1, cout, out], quantization: q(0.03, -128))
+            b.addOp(.conv, name, inputs: [cur, w, bias], outputs: [y], attributes: [
+                Attribute(.strides, ints: [stride]), Attribute(.pads, ints: [k / 2, k / 2]), Attribute(.activation, int: 1),
+            ])
+            (cur, len, ch) = (y, out, cout)
+        }
+        conv(8, 9, 2, "c1")
+        let pooled = b.addTensor("pool", .int8, [1, 8, len / 2], quantization: q(0.03, -128))
+        b.addOp(.maxPool, "pool", inputs: [cur], outputs: [pooled], attributes: [Attribute(.kernelShape, ints: [2]), Attribute(.strides, ints: [2])])
+        (cur, len) = (pooled, len / 2)
+        conv(16, 7, 2, "c2")
+        conv(24, 5, 2, "c3")
+        conv(24, 5, 1, "c4")
+        let gap = b.addTensor("gap", .int8, [1, 24, 1], quantization: q(0.02, -100))
+        b.addOp(.globalAveragePool, "gap", inputs: [cur], outputs: [gap])
+        let flat = b.addTensor("flat", .int8, [1, 24], quantization: q(0.02, -100))
+        b.addOp(.reshape, "flatten", inputs: [gap], outputs: [flat])
+        let fw = b.addConstant("fc.w", int8: rng.int8s(5 * 24, -127...127), shape: [5, 24],
+                               quantization: Quantization(scales: [Float](repeating: 0.01, count: 5), zeroPoints: [Int32](repeating: 0, count: 5), axis: 0))
+        let logits = b.addTensor("logits", .int8, [1, 5], quantization: q(0.1, 0))
+        b.addOp(.fullyConnected, "fc", inputs: [flat, fw], outputs: [logits])
+        let probs = b.addTensor("probs", .int8, [1, 5], quantization: q(1.0 / 256, -128))
+        b.addOp(.softmax, "softmax", inputs: [logits], outputs: [probs])
+        b.inputs = [x]
+        b.outputs = [cur, probs]
+        let bytes = b.serialize()
+        for seed in 1...4 as ClosedRange<UInt64> {
+            var r = SplitMix64(seed: seed)
+            let input = r.int8s(720)
+            let reference = try run(bytes, input, .reference)
+            for v in Self.variants() {
+                #expect(vigil_kernel_select(v) == 1)
+                #expect(try run(bytes, input, .optimized) == reference, "\(String(cString: vigil_kernel_name(v))) differs on the ECG network, seed \(seed)")
+            }
+        }
+    }
+
+    /// float32 -> int8 Quantize (model inputs): the C kernel of every variant against the Swift
+    /// reference, on ties, NaN, infinities, huge values and odd lengths (vector tails).
+    @Test(arguments: [(Float(0.02), Int32(-128), 723), (Float(1.0 / 256), Int32(127), 5), (Float(0.37), Int32(0), 64)])
+    func quantizeKernelMatchesReference(_ scale: Float, _ zero: Int32, _ n: Int) throws {
+        let before = vigil_kernel_selected()
+        defer { _ = vigil_kernel_select(before) }
+        var b = ModelBuilder()
+        let x = b.addTensor("x", .float32, [1, n])
+        let y = b.addTensor("y", .int8, [1, n], quantization: Quantization(scale: scale, zeroPoint: zero))
+        b.addOp(.quantize, "q", inputs: [x], outputs: [y])
+        b.inputs = [x]
+        b.outputs = [y]
+        let bytes = b.serialize()
+        var rng = SplitMix64(seed: UInt64(n))
+        let specials: [Float] = [.nan, .infinity, -.infinity, 0, -0.0, 1e30, -1e30, .leastNonzeroMagnitude]
+        let values: [Float] = (0..<n).map { i in
+            switch i % 4 {
+            case 0: specials[(i / 4) % specials.count]
+            case 1: (Float(rng.int(-300...300)) + 0.5) * scale   // exact ties
+            default: Float(rng.uniform(-200, 200)) * scale
+            }
+        }
+        func run(_ kernels: Interpreter.Kernels) throws -> [UInt8] {
+            try bytes.withUnsafeBytes { raw in
+                let interp = try Interpreter(model: try ModelReader.read(raw), kernels: kernels)
+                values.withUnsafeBytes { interp.input(0).bytes.copyMemory(from: $0) }
+                interp.invoke()
+                return Array(interp.output(0).bytes)
+            }
+        }
+        let reference = try run(.reference)
+        for v in Self.variants() {
+            #expect(vigil_kernel_select(v) == 1)
+            #expect(try run(.optimized) == reference, "\(String(cString: vigil_kernel_name(v))) quantize differs, scale \(scale) zero \(zero)")
         }
     }
 }

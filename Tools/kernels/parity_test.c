@@ -12,6 +12,172 @@ void vigil_gemm_s8_dotprod(const int8_t *, const int8_t *, int, int, int, const 
 static uint64_t state = 0x9E3779B97F4A7C15ull;
 static uint64_t next(void) { state ^= state << 13; state ^= state >> 7; state ^= state << 17; return state; }
 
+/* Direct convolution (vigil_conv_u8s8_direct) against a naive convolution straight from the
+ * definition (acc = bias + sum over taps inside the input of (x - zx) * w), in both input layouts
+ * (padded rows with taps in the quad, channels-last with channels in the quad), 1D and 2D. */
+static int check_direct(int trial, int *checked) {
+    int cin = 1 + next() % 20, cout = 1 + next() % 40, kh = trial % 2 ? 1 : 1 + next() % 3, kw = 1 + next() % 9;
+    int ih = kh == 1 && trial % 4 == 1 ? 1 : kh + next() % 6, iw = kw + next() % 40;
+    int sh = 1 + next() % 2, sw = 1 + next() % 3, pt = next() % 3, pl = next() % 4, pb = next() % 3, pr = next() % 4;
+    int dh = 1 + (kh > 1 ? next() % 2 : 0), dw = 1;
+    if (kh > 0) { int ekh = (kh - 1) * dh + 1; if (ih + pt + pb < ekh) ih = ekh; }
+    int oh = (ih + pt + pb - ((kh - 1) * dh + 1)) / sh + 1, ow = (iw + pl + pr - kw) / sw + 1;
+    int extreme = trial % 5 == 0;
+    int32_t zx = extreme ? (next() & 1 ? -128 : 127) : (int32_t)(next() % 256) - 128;
+    int8_t *X = malloc((size_t)cin * ih * iw), *Wt = malloc((size_t)cout * cin * kh * kw);
+    for (int i = 0; i < cin * ih * iw; i++) X[i] = extreme ? (next() & 1 ? 127 : -128) : (int8_t)next();
+    for (int i = 0; i < cout * cin * kh * kw; i++) Wt[i] = extreme ? (next() & 1 ? 127 : -128) : (int8_t)next();
+    int32_t *bias = malloc(4 * cout), *mult = malloc(4 * cout), *shift = malloc(4 * cout), *bias4 = malloc(4 * cout);
+    for (int r = 0; r < cout; r++) {
+        bias[r] = extreme ? (next() & 1 ? INT32_MAX - 5 : INT32_MIN + 5) : (int32_t)(next() % 200001) - 100000;
+        mult[r] = (int32_t)((1u << 30) + (next() % (1u << 30)));
+        shift[r] = 28 + (int32_t)(next() % 20);
+        int32_t sum = 0;
+        for (int k = 0; k < cin * kh * kw; k++) sum += Wt[r * cin * kh * kw + k];
+        bias4[r] = (int32_t)((uint32_t)bias[r] - (uint32_t)(zx + 128) * (uint32_t)sum);
+    }
+    int32_t zp = (int32_t)(next() % 256) - 128, lo = -128, hi = 127;
+    if (trial % 3 == 0) { lo = zp; }  /* fused relu */
+    vigil_requant_rows q4 = {bias4, mult, shift, zp, lo, hi};
+    int8_t *ref = malloc((size_t)cout * oh * ow), *got = malloc((size_t)cout * oh * ow);
+    for (int r = 0; r < cout; r++)
+        for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++) {
+                int32_t acc = 0;
+                for (int c = 0; c < cin; c++)
+                    for (int ky = 0; ky < kh; ky++)
+                        for (int kx = 0; kx < kw; kx++) {
+                            int iy = oy * sh - pt + ky * dh, ix = ox * sw - pl + kx * dw;
+                            if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) continue;
+                            acc += (X[(c * ih + iy) * iw + ix] - zx) * Wt[((r * cin + c) * kh + ky) * kw + kx];
+                        }
+                acc = (int32_t)((uint32_t)acc + (uint32_t)bias[r]);
+                ref[(r * oh + oy) * ow + ox] = (int8_t)vigil_requantize(acc, mult[r], shift[r], zp, lo, hi);
+            }
+    int failures = 0;
+    const uint8_t pad = (uint8_t)(zx + 128);
+    for (int layout = 0; layout < 2; layout++) {
+        int hp = (oh - 1) * sh + (kh - 1) * dh + 1, kq = (kw + 3) / 4, c4 = (cin + 3) / 4;
+        int wp = layout == 0 ? (ow - 1) * sw + 4 * kq : (ow - 1) * sw + (kw - 1) * dw + 1;
+        int K4 = layout == 0 ? cin * kh * kq : kh * kw * c4, blocks = (cout + 15) / 16;
+        size_t bytes = layout == 0 ? (size_t)cin * hp * wp : (size_t)c4 * hp * wp * 4;
+        uint8_t *P = malloc(bytes);
+        int32_t *off = malloc(4 * K4), *Wq = calloc((size_t)blocks * K4 * 16, 4);
+        ptrdiff_t ps, rs;
+        if (layout == 0) {
+            vigil_conv_pad_rows_u8(X, cin, ih, iw, pt, pl, hp, wp, pad, P);
+            ps = sw; rs = (ptrdiff_t)sh * wp;
+            for (int c = 0; c < cin; c++) for (int ky = 0; ky < kh; ky++) for (int j = 0; j < kq; j++) {
+                int k = (c * kh + ky) * kq + j;
+                off[k] = (c * hp + ky * dh) * wp + 4 * j;
+                for (int r = 0; r < cout; r++) for (int t = 0; t < 4; t++)
+                    if (4 * j + t < kw) ((int8_t *)&Wq[((r / 16) * K4 + k) * 16 + r % 16])[t] = Wt[((r * cin + c) * kh + ky) * kw + 4 * j + t];
+            }
+        } else {
+            ps = (ptrdiff_t)sw * 4; rs = (ptrdiff_t)sh * wp * 4;
+            for (int ky = 0; ky < kh; ky++) for (int kx = 0; kx < kw; kx++) for (int j = 0; j < c4; j++) {
+                int k = (ky * kw + kx) * c4 + j;
+                off[k] = ((j * hp + ky * dh) * wp + kx * dw) * 4;
+                for (int r = 0; r < cout; r++) for (int t = 0; t < 4; t++)
+                    if (4 * j + t < cin) ((int8_t *)&Wq[((r / 16) * K4 + k) * 16 + r % 16])[t] = Wt[((r * cin + 4 * j + t) * kh + ky) * kw + kx];
+            }
+        }
+        for (int v = 0; v < VIGIL_KERNEL_COUNT; v++) {
+            if (!vigil_kernel_supported((vigil_kernel_variant)v)) continue;
+            vigil_kernel_select((vigil_kernel_variant)v);
+            if (layout == 1) {
+                memset(P, 0xA5, bytes);
+                vigil_conv_pad_quads_u8(X, cin, ih, iw, pt, pl, hp, wp, pad, P);
+            }
+            memset(got, 0x55, (size_t)cout * oh * ow);
+            for (int oy = 0; oy < oh; oy++)
+                vigil_conv_u8s8_direct(Wq, cout, P + oy * rs, ps, ow, off, K4, &q4, got + oy * ow, (ptrdiff_t)oh * ow);
+            (*checked)++;
+            if (memcmp(ref, got, (size_t)cout * oh * ow) != 0) {
+                failures++;
+                fprintf(stderr, "%s direct conv (layout %d) differs from the definition: cin %d cout %d %dx%d k%dx%d s%d,%d\n",
+                        vigil_kernel_name((vigil_kernel_variant)v), layout, cin, cout, ih, iw, kh, kw, sh, sw);
+            }
+        }
+        free(P); free(off); free(Wq);
+    }
+    free(X); free(Wt); free(bias); free(mult); free(shift); free(bias4); free(ref); free(got);
+    return failures;
+}
+
+/* vigil_maxpool_s8 and vigil_global_avgpool_s8 against the definitions (padding never wins; the
+ * average requantizes the wrapped sum of x - zero point). */
+static int check_pools(void) {
+    int failures = 0;
+    for (int t = 0; t < 2000; t++) {
+        vigil_pool_geometry g;
+        g.planes = 1 + next() % 4; g.k_h = 1 + next() % 3; g.k_w = t % 3 == 0 ? 2 : 1 + next() % 4;
+        g.stride_h = 1 + next() % 3; g.stride_w = t % 3 == 0 ? 2 : 1 + next() % 3;
+        g.dilation_h = 1 + next() % 2; g.dilation_w = t % 3 == 0 ? 1 : 1 + next() % 2;
+        g.pad_top = next() % 3; g.pad_left = next() % 4;
+        int pb = next() % 3, pr = next() % 4;
+        g.in_h = 1 + next() % 6; g.in_w = 1 + next() % 40;
+        int eh = (g.k_h - 1) * g.dilation_h + 1, ew = (g.k_w - 1) * g.dilation_w + 1;
+        if (g.in_h + g.pad_top + pb < eh || g.in_w + g.pad_left + pr < ew) continue;
+        g.out_h = (g.in_h + g.pad_top + pb - eh) / g.stride_h + 1;
+        g.out_w = (g.in_w + g.pad_left + pr - ew) / g.stride_w + 1;
+        int n = g.planes * g.in_h * g.in_w, m = g.planes * g.out_h * g.out_w;
+        int8_t *X = malloc(n), *Y = malloc(m), *R = malloc(m);
+        for (int i = 0; i < n; i++) X[i] = t % 7 == 0 ? (next() & 1 ? 127 : -128) : (int8_t)next();
+        for (int p = 0; p < g.planes; p++)
+            for (int oy = 0; oy < g.out_h; oy++)
+                for (int ox = 0; ox < g.out_w; ox++) {
+                    int v = -128;
+                    for (int ky = 0; ky < g.k_h; ky++)
+                        for (int kx = 0; kx < g.k_w; kx++) {
+                            int iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h, ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
+                            if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
+                            if (X[(p * g.in_h + iy) * g.in_w + ix] > v) v = X[(p * g.in_h + iy) * g.in_w + ix];
+                        }
+                    R[(p * g.out_h + oy) * g.out_w + ox] = (int8_t)v;
+                }
+        vigil_maxpool_s8(X, &g, Y);
+        if (memcmp(Y, R, m) != 0) { failures++; fprintf(stderr, "max pool differs: k%dx%d s%d,%d\n", g.k_h, g.k_w, g.stride_h, g.stride_w); }
+        int32_t zin = (int32_t)(next() % 256) - 128, zout = (int32_t)(next() % 256) - 128;
+        int32_t mult = (int32_t)((1u << 30) + (next() % (1u << 30))), shift = 25 + (int32_t)(next() % 20);
+        vigil_global_avgpool_s8(X, g.planes, g.in_h * g.in_w, zin, mult, shift, zout, Y);
+        for (int p = 0; p < g.planes; p++) {
+            int32_t acc = 0;
+            for (int i = 0; i < g.in_h * g.in_w; i++) acc += X[p * g.in_h * g.in_w + i] - zin;
+            if (Y[p] != (int8_t)vigil_requantize(acc, mult, shift, zout, -128, 127)) { failures++; fprintf(stderr, "global average pool differs\n"); break; }
+        }
+        free(X); free(Y); free(R);
+    }
+    return failures;
+}
+
+/* vigil_quantize_f32_s8: every variant against the generic one on ties, NaN, infinities and
+ * arbitrary bit patterns. */
+static int check_quantize(void) {
+    int failures = 0;
+    static float X[777];
+    static int8_t A[777], B[777];
+    for (int t = 0; t < 300; t++) {
+        const float scale = t % 3 == 0 ? 1.0f / 256 : (float)(next() % 100000 + 1) / 1e6f;
+        const int32_t zp = (int32_t)(next() % 256) - 128, lo = t % 2 ? zp : -128;
+        const int n = 1 + (int)(next() % 777);
+        for (int i = 0; i < n; i++) {
+            uint32_t r = (uint32_t)next();
+            if (i % 3 == 0) memcpy(&X[i], &r, 4);
+            else if (i % 3 == 1) X[i] = ((int)(next() % 512) - 256 + 0.5f) * scale;
+            else X[i] = ((float)(int32_t)r / 2147483648.0f) * 200 * scale;
+        }
+        vigil_kernel_select(VIGIL_KERNEL_GENERIC);
+        vigil_quantize_f32_s8(X, n, scale, zp, lo, 127, A);
+        for (int v = 1; v < VIGIL_KERNEL_COUNT; v++) {
+            if (!vigil_kernel_select((vigil_kernel_variant)v)) continue;
+            vigil_quantize_f32_s8(X, n, scale, zp, lo, 127, B);
+            if (memcmp(A, B, n) != 0) { failures++; fprintf(stderr, "%s quantize differs\n", vigil_kernel_name((vigil_kernel_variant)v)); }
+        }
+    }
+    return failures;
+}
+
 int main(void) {
     int failures = 0, checked = 0;
     for (int trial = 0; trial < 400; trial++) {
@@ -74,6 +240,9 @@ int main(void) {
         free(Bkn); free(Ckn); free(P);
         free(A); free(B); free(C0); free(C1); free(bias); free(mult); free(shift);
     }
+    for (int trial = 0; trial < 300; trial++) failures += check_direct(trial, &checked);
+    failures += check_pools();
+    failures += check_quantize();
     printf("parity: %d variant runs checked", checked);
     for (int v = 0; v < VIGIL_KERNEL_COUNT; v++)
         if (vigil_kernel_supported((vigil_kernel_variant)v)) printf(" [%s]", vigil_kernel_name((vigil_kernel_variant)v));

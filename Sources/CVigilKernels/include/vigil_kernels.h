@@ -17,17 +17,23 @@ typedef enum {
     VIGIL_KERNEL_NEON = 2,      // AArch64 Advanced SIMD (Cortex-A72: SMULL/SMLAL, SADALP)
     VIGIL_KERNEL_DOTPROD = 3,   // AArch64 with the dot-product extension (Cortex-A76: SDOT)
     VIGIL_KERNEL_AVXVNNI = 4,   // x86-64 with AVX-VNNI (VPDPBUSD on unsigned-shifted activations)
-    VIGIL_KERNEL_COUNT = 5
+    VIGIL_KERNEL_AVX512VNNI = 5, // AVX-VNNI plus AVX512-VNNI/BW/VL: the direct convolution on 512-bit registers
+    VIGIL_KERNEL_COUNT = 6
 } vigil_kernel_variant;
 
-/// The variant in use: the best the CPU supports, unless VIGIL_KERNEL=generic|avx2|neon|dotprod
-/// names another supported one (for tests and benchmarks).
+/// The variant in use: the best the CPU supports, unless VIGIL_KERNEL=generic|avx2|avxvnni|avx512vnni|
+/// neon|dotprod names another supported one (for tests and benchmarks).
 vigil_kernel_variant vigil_kernel_selected(void);
 /// Forces a variant; returns 0 if the CPU (or this build) cannot run it.
 int vigil_kernel_select(vigil_kernel_variant v);
 /// 1 if this build and CPU can run `v`.
 int vigil_kernel_supported(vigil_kernel_variant v);
-/// A stable, human-readable name for a variant ("generic", "avx2", "neon", "dotprod").
+/// 1 if the selected variant is x86 AVX2 or one that includes it (avxvnni, avx512vnni).
+int vigil_kernel_has_avx2(void);
+/// 1 if the selected variant has VPDPBUSD (avxvnni, avx512vnni).
+int vigil_kernel_has_vnni(void);
+/// A stable, human-readable name for a variant ("generic", "avx2", "avxvnni", "avx512vnni", "neon",
+/// "dotprod").
 const char *vigil_kernel_name(vigil_kernel_variant v);
 
 /// Requantize one int32 accumulator (docs/FORMAT.md, "Requantization"):
@@ -97,6 +103,50 @@ typedef struct {
 /// contributes nothing), then the row's requantization. The Swift reference is DepthwiseConvOp.
 void vigil_depthwise_s8(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
                         const vigil_requant_rows *q, int8_t *Y);
+
+/// Direct convolution for VPDPBUSD-class instructions (no im2col buffer). The input is first copied
+/// by vigil_conv_pad_rows_u8 or vigil_conv_pad_quads_u8 into a padded buffer of x + 128 (padding:
+/// zx + 128) in which the four bytes of reduction quad k of output position p start at
+/// base + p * pos_stride + offsets[k]. W holds the weight quads as [ceil(rows/16)][K4][16] int32
+/// (row r of block b at lane r % 16; zero for rows past `rows` and for reduction terms that do not
+/// exist). Computes Y[r * ldc + p] = requant_r(bias[r] + sum_k W quad * activation quad) for
+/// r < rows, p < positions; the caller folds -(zx + 128) * sum(w) into bias, which makes padding
+/// contribute nothing, as in the reference.
+void vigil_conv_u8s8_direct(const int32_t *W, int rows, const uint8_t *base, ptrdiff_t pos_stride, int positions,
+                            const int32_t *offsets, int K4, const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc);
+/// 1 if the selected variant has a vectorized vigil_conv_u8s8_direct.
+int vigil_conv_u8s8_direct_preferred(void);
+void vigil_conv_u8s8_direct_generic(const int32_t *W, int rows, const uint8_t *base, ptrdiff_t pos_stride,
+                                    int positions, const int32_t *offsets, int K4, const vigil_requant_rows *q,
+                                    int8_t *Y, ptrdiff_t ldc);
+/// Copies X [channels][in_h][in_w] into P [channels][hp][wp] as x + 128, padded with `pad`:
+/// P[c][r][col] = X[c][r - pad_top][col - pad_left] + 128 where that is inside X.
+void vigil_conv_pad_rows_u8(const int8_t *X, int channels, int in_h, int in_w, int pad_top, int pad_left,
+                            int hp, int wp, uint8_t pad, uint8_t *P);
+/// Copies X [channels][in_h][in_w] into P [ceil(channels/4)][hp][wp][4] — four channels
+/// interleaved per position — as x + 128, padded with `pad` (positions outside X, and channels
+/// past `channels`).
+void vigil_conv_pad_quads_u8(const int8_t *X, int channels, int in_h, int in_w, int pad_top, int pad_left,
+                             int hp, int wp, uint8_t pad, uint8_t *P);
+void vigil_conv_pad_quads_u8_generic(const int8_t *X, int channels, int in_h, int in_w, int pad_top, int pad_left,
+                                     int hp, int wp, uint8_t pad, uint8_t *P);
+
+/// Geometry of a pooling window over `planes` planes (N * C), NCHW (1D: height 1).
+typedef struct {
+    int planes, in_h, in_w, out_h, out_w, k_h, k_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+} vigil_pool_geometry;
+
+/// int8 MaxPool: the maximum over the window's positions inside the input (padding never wins;
+/// a window with none gives -128). The Swift reference is MaxPoolOp.
+void vigil_maxpool_s8(const int8_t *X, const vigil_pool_geometry *g, int8_t *Y);
+/// int8 GlobalAveragePool: Y[p] = requantize(sum(X[p][i] - zero_in), m, n, zero_out, -128, 127)
+/// over the `area` elements of each plane (AveragePoolOp with the whole plane as window).
+void vigil_global_avgpool_s8(const int8_t *X, int planes, int area, int32_t zero_in, int32_t m, int32_t n,
+                             int32_t zero_out, int8_t *Y);
+
+/// float32 -> int8 Quantize with one scale: Y[i] = clamp(clamp(round_half_even(X[i] / scale),
+/// -2^30, 2^30) + zero_point, lo, hi), NaN -> clamp(zero_point, lo, hi) (QuantizeOp's rule).
+void vigil_quantize_f32_s8(const float *X, int n, float scale, int32_t zero_point, int32_t lo, int32_t hi, int8_t *Y);
 
 // Variant entry points (tests call them directly to compare bit for bit).
 void vigil_gemm_s8_generic(const int8_t *A, const int8_t *B, int rows, int cols, int K,

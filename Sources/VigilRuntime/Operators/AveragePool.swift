@@ -1,4 +1,7 @@
 internal import VigilModel
+#if canImport(CVigilKernels)
+internal import CVigilKernels
+#endif
 
 /// AveragePool (1D/2D, with count_include_pad) and GlobalAveragePool, NCHW.
 /// int8: acc = sum(q - z_in) over the counted window, requantized with s_in / (s_out * count); one
@@ -10,6 +13,9 @@ struct AveragePoolOp {
     var countPad: Bool
     var zIn: Int32 = 0, zOut: Int32 = 0
     var byCount: [Requantizer] = []
+    /// int8 over whole planes (global, or a window that covers the unpadded plane) through
+    /// vigil_global_avgpool_s8.
+    var globalKernel = false
 
     init(_ c: OpContext, global: Bool) throws(VigilError) {
         try c.expectOperands(inputs: 1...1)
@@ -40,12 +46,25 @@ struct AveragePoolOp {
             byCount.reserveCapacity(area + 1)
             byCount.append(Requantizer(multiplier: 0, shift: 1))
             for n in 1...area { byCount.append(try Requantizer(real: Double(si) / (Double(so) * Double(n)))) }
+            #if canImport(CVigilKernels)
+            // Every window is then the whole plane and counts all of it.
+            globalKernel = c.optimized && g.outH == 1 && g.outW == 1 && g.kH == g.inH && g.kW == g.inW
+                && g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0
+            #endif
         } else {
             try c.expect(x, dtype: .float32, "input")
         }
     }
 
     func eval(_ t: SlotTable) {
+        #if canImport(CVigilKernels)
+        if globalKernel {
+            let area = g.inH * g.inW
+            vigil_global_avgpool_s8(t[x].assumingMemoryBound(to: Int8.self), Int32(g.batch * g.inChannels), Int32(area), zIn,
+                                    byCount[area].multiplier, byCount[area].shift, zOut, t[y].assumingMemoryBound(to: Int8.self))
+            return
+        }
+        #endif
         var o = 0
         for plane in 0..<(g.batch * g.inChannels) {
             for oy in 0..<g.outH {

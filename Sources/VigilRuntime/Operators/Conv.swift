@@ -38,6 +38,9 @@ struct ConvOp {
     var kernelBias: [Int32] = []
     var multipliers: [Int32] = []
     var shifts: [Int32] = []
+    /// Use vigil_conv_u8s8_direct: the input copied once into a padded x + 128 buffer (scratch),
+    /// no im2col. `direct` describes that buffer and the quad offsets.
+    var direct: DirectConvPlan? = nil
 
     init(_ c: OpContext) throws(VigilError) {
         try c.expectOperands(inputs: 2...3)
@@ -115,6 +118,18 @@ struct ConvOp {
                     && g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0
                 if !quadLayout { scratchBytes = pointwise ? 0 : g.outH * g.outW * kSize }
                 // (the quad layout always needs its scratch, pointwise or not)
+                // Convolutions with a spatial kernel skip im2col where the direct kernel is vectorized
+                // (1x1 ones already read their input in place through the quad packing).
+                // With AVX512-VNNI the direct kernel's 512-bit tiles also beat the quad GEMM on 1x1
+                // convolutions, which it sees as 1D ones over the flattened plane.
+                let wide = vigil_kernel_selected() == VIGIL_KERNEL_AVX512VNNI
+                if quadLayout && (!pointwise || wide) && groups == 1 && vigil_conv_u8s8_direct_preferred() != 0 {
+                    var dg = g
+                    if pointwise { (dg.inW, dg.outW, dg.inH, dg.outH) = (g.inH * g.inW, g.outH * g.outW, 1, 1) }
+                    let plan = DirectConvPlan(dg, weights: wv, bias: bias, inZero: inZero)
+                    direct = plan
+                    scratchBytes = plan.scratchBytes
+                }
             }
             #endif
         } else {
@@ -136,7 +151,7 @@ struct ConvOp {
         if isInt8 {
             #if canImport(CVigilKernels)
             if useKernel {
-                if quadLayout { evalQuads(t) } else if columnsLayout { evalColumns(t) } else { evalKernel(t) }
+                if let d = direct { evalDirect(t, d) } else if quadLayout { evalQuads(t) } else if columnsLayout { evalColumns(t) } else { evalKernel(t) }
                 return
             }
             #endif
@@ -147,6 +162,43 @@ struct ConvOp {
     }
 
     #if canImport(CVigilKernels)
+    /// int8 through vigil_conv_u8s8_direct, one call per output row.
+    func evalDirect(_ t: SlotTable, _ d: DirectConvPlan) {
+        let X = UnsafePointer<Int8>(t[x].assumingMemoryBound(to: Int8.self))
+        let Y = t[y].assumingMemoryBound(to: Int8.self)
+        let P = t[scratch].assumingMemoryBound(to: UInt8.self)
+        let g = d.geometry  // (a 1x1 convolution's plane flattened to one row)
+        let spatial = g.outH * g.outW
+        let pad = UInt8(truncatingIfNeeded: inZero &+ 128)
+        d.weights.withUnsafeBufferPointer { pw in
+        d.bias.withUnsafeBufferPointer { kb in
+        d.offsets.withUnsafeBufferPointer { off in
+        multipliers.withUnsafeBufferPointer { mult in
+        shifts.withUnsafeBufferPointer { sh in
+            var q = vigil_requant_rows(bias: kb.baseAddress!, multiplier: mult.baseAddress!, shift: sh.baseAddress!,
+                                       zero_point: outZero, lo: lo, hi: hi)
+            for n in 0..<g.batch {
+                let image = X + n * g.inChannels * g.inH * g.inW
+                if d.channelQuads {
+                    vigil_conv_pad_quads_u8(image, Int32(g.inChannels), Int32(g.inH), Int32(g.inW), Int32(g.padTop), Int32(g.padLeft),
+                                            Int32(d.hp), Int32(d.wp), pad, P)
+                } else {
+                    vigil_conv_pad_rows_u8(image, Int32(g.inChannels), Int32(g.inH), Int32(g.inW), Int32(g.padTop), Int32(g.padLeft),
+                                           Int32(d.hp), Int32(d.wp), pad, P)
+                }
+                let out = Y + n * g.outChannels * spatial
+                for oy in 0..<g.outH {
+                    vigil_conv_u8s8_direct(pw.baseAddress!, Int32(g.outChannels), P + oy * d.rowStride, d.posStride, Int32(g.outW),
+                                           off.baseAddress!, Int32(d.offsets.count), &q, out + oy * g.outW, spatial)
+                }
+            }
+        }
+        }
+        }
+        }
+        }
+    }
+
     /// int8 through vigil_gemm_u8s8_k4: U is [K/4][output positions][4] of x + 128.
     func evalQuads(_ t: SlotTable) {
         let X = UnsafePointer<Int8>(t[x].assumingMemoryBound(to: Int8.self))
@@ -376,6 +428,84 @@ struct ConvOp {
                     }
                 }
             }
+        }
+    }
+}
+
+/// The padded input layout and packed weights of a direct convolution (vigil_conv_u8s8_direct).
+/// Each group of four reduction terms must be four adjacent bytes of the padded input: either four
+/// taps along a row (rows layout [C][hp][wp]; needs dilation 1 along the row; taps past the kernel
+/// get weight 0) or four channels at one tap (channel quads [C/4][hp][wp][4]; channels past C get
+/// weight 0). The layout that wastes fewer of the four lanes wins.
+struct DirectConvPlan {
+    var geometry: ConvGeometry
+    var channelQuads: Bool
+    var channels: Int
+    var hp: Int, wp: Int
+    var posStride: Int, rowStride: Int
+    var offsets: [Int32] = []
+    /// [ceil(Cout / 16)][K4][16] weight quads.
+    var weights: [Int32] = []
+    /// bias - (zx + 128) * sum(w): the unsigned shift and the padding value cancel out.
+    var bias: [Int32] = []
+    /// Bytes of the padded input.
+    var scratchBytes: Int { channelQuads ? ((channels + 3) / 4) * hp * wp * 4 : channels * hp * wp }
+
+    init(_ g: ConvGeometry, weights wv: UnsafeBufferPointer<Int8>, bias b: [Int32], inZero: Int32) {
+        geometry = g
+        let cin = g.inChannels, kq = (g.kW + 3) / 4, c4 = (cin + 3) / 4
+        let tapUse = g.dilationW == 1 ? Double(g.kW) / Double(4 * kq) : 0
+        let channelUse = Double(cin) / Double(4 * c4)
+        channelQuads = channelUse > tapUse
+        channels = cin
+        // Rows and columns the kernel can touch: output position times stride plus the kernel's reach.
+        hp = (g.outH - 1) * g.strideH + (g.kH - 1) * g.dilationH + 1
+        wp = channelQuads ? (g.outW - 1) * g.strideW + (g.kW - 1) * g.dilationW + 1 : (g.outW - 1) * g.strideW + 4 * kq
+        let unit = channelQuads ? 4 : 1
+        posStride = g.strideW * unit
+        rowStride = g.strideH * wp * unit
+        let kSize = cin * g.kH * g.kW
+        let k4 = channelQuads ? g.kH * g.kW * c4 : cin * g.kH * kq
+        let blocks = (g.outChannels + 15) / 16
+        weights = [Int32](repeating: 0, count: blocks * k4 * 16)
+        // Sets byte t of the quad of output channel `oc` at reduction index `k`.
+        func put(_ oc: Int, _ k: Int, _ t: Int, _ v: Int8) {
+            let i = ((oc / 16) * k4 + k) * 16 + oc % 16
+            weights[i] |= Int32(bitPattern: UInt32(UInt8(bitPattern: v)) << UInt32(8 * t))
+        }
+        if channelQuads {
+            for ky in 0..<g.kH {
+                for kx in 0..<g.kW {
+                    for j in 0..<c4 {
+                        let k = (ky * g.kW + kx) * c4 + j
+                        offsets.append(Int32(((j * hp + ky * g.dilationH) * wp + kx * g.dilationW) * 4))
+                        for oc in 0..<g.outChannels {
+                            for t in 0..<4 where 4 * j + t < cin {
+                                put(oc, k, t, wv[oc * kSize + ((4 * j + t) * g.kH + ky) * g.kW + kx])
+                            }
+                        }
+                    }
+                }
+            }
+        } else {
+            for ic in 0..<cin {
+                for ky in 0..<g.kH {
+                    for j in 0..<kq {
+                        let k = (ic * g.kH + ky) * kq + j
+                        offsets.append(Int32((ic * hp + ky * g.dilationH) * wp + 4 * j))
+                        for oc in 0..<g.outChannels {
+                            for t in 0..<4 where 4 * j + t < g.kW {
+                                put(oc, k, t, wv[oc * kSize + (ic * g.kH + ky) * g.kW + 4 * j + t])
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for oc in 0..<g.outChannels {
+            var sum: Int32 = 0
+            for k in 0..<kSize { sum &+= Int32(wv[oc * kSize + k]) }
+            bias.append(b[oc] &- (inZero &+ 128) &* sum)
         }
     }
 }

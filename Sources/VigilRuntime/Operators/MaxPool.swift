@@ -1,4 +1,7 @@
 internal import VigilModel
+#if canImport(CVigilKernels)
+internal import CVigilKernels
+#endif
 
 /// MaxPool, 1D and 2D, NCHW. Padding never wins (it acts as -infinity). int8 input and output must
 /// share quantization (max commutes with the monotonic quantization).
@@ -6,6 +9,8 @@ struct MaxPoolOp {
     var g: ConvGeometry
     var x: Int, y: Int
     var isInt8: Bool
+    /// int8 through vigil_maxpool_s8 (the reference below is the oracle it is tested against).
+    var useKernel = false
 
     init(_ c: OpContext) throws(VigilError) {
         try c.expectOperands(inputs: 1...1)
@@ -21,12 +26,26 @@ struct MaxPoolOp {
         if isInt8 {
             let a = try c.perTensor(x, "input"), b = try c.perTensor(y, "output")
             guard a == b else { throw VigilError(.badQuantization, "\(c.label): int8 MaxPool needs equal input and output quantization") }
+            #if canImport(CVigilKernels)
+            useKernel = c.optimized
+            #endif
         } else {
             try c.expect(x, dtype: .float32, "input")
         }
     }
 
     func eval(_ t: SlotTable) {
+        #if canImport(CVigilKernels)
+        if useKernel {
+            var pg = vigil_pool_geometry(planes: Int32(g.batch * g.inChannels), in_h: Int32(g.inH), in_w: Int32(g.inW),
+                                         out_h: Int32(g.outH), out_w: Int32(g.outW), k_h: Int32(g.kH), k_w: Int32(g.kW),
+                                         stride_h: Int32(g.strideH), stride_w: Int32(g.strideW),
+                                         dilation_h: Int32(g.dilationH), dilation_w: Int32(g.dilationW),
+                                         pad_top: Int32(g.padTop), pad_left: Int32(g.padLeft))
+            vigil_maxpool_s8(t[x].assumingMemoryBound(to: Int8.self), &pg, t[y].assumingMemoryBound(to: Int8.self))
+            return
+        }
+        #endif
         if isInt8 { run(t[x].assumingMemoryBound(to: Int8.self), t[y].assumingMemoryBound(to: Int8.self), Int8.min) }
         else { run(t[x].assumingMemoryBound(to: Float.self), t[y].assumingMemoryBound(to: Float.self), -Float.infinity) }
     }

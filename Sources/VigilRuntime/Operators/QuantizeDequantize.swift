@@ -1,4 +1,7 @@
 internal import VigilModel
+#if canImport(CVigilKernels)
+internal import CVigilKernels
+#endif
 
 /// Quantize: float32 -> int8/uint8 (ONNX QuantizeLinear: round half to even of x / scale, plus the
 /// zero point, saturated), per tensor or per axis; or int8 -> int8 requantization through a table.
@@ -9,6 +12,8 @@ struct QuantizeOp {
     var lo: Int32 = -128, hi: Int32 = 127
     var isUInt8: Bool
     var table: [Int8] = []  // int8 -> int8
+    /// float32 -> int8 with one scale through vigil_quantize_f32_s8 (model inputs).
+    var useKernel = false
 
     init(_ c: OpContext) throws(VigilError) {
         try c.expectOperands(inputs: 1...1)
@@ -25,7 +30,10 @@ struct QuantizeOp {
         scales = q.scales
         zeros = q.zeroPoints
         switch c.tensor(x).dtype {
-        case .float32: break
+        case .float32:
+            #if canImport(CVigilKernels)
+            useKernel = c.optimized && !isUInt8 && q.isPerTensor
+            #endif
         case .int8 where od == .int8 && q.isPerTensor:
             let (sx, zx) = try c.perTensor(x, "input")
             for v in -128...127 {
@@ -38,6 +46,13 @@ struct QuantizeOp {
     }
 
     func eval(_ t: SlotTable) {
+        #if canImport(CVigilKernels)
+        if useKernel {
+            vigil_quantize_f32_s8(t[x].assumingMemoryBound(to: Float.self), Int32(outer * channels * inner), scales[0], zeros[0],
+                                  lo, hi, t[y].assumingMemoryBound(to: Int8.self))
+            return
+        }
+        #endif
         if !table.isEmpty {
             let X = t[x].assumingMemoryBound(to: Int8.self), Y = t[y].assumingMemoryBound(to: Int8.self)
             table.withUnsafeBufferPointer { lut in

@@ -1,0 +1,50 @@
+// float32 -> int8 Quantize with one scale and zero point (model inputs), bit-exact with
+// quantizeValue in VigilRuntime: IEEE division, round half to even, NaN to the zero point,
+// clamp to +-2^30 before the integer conversion, then the zero point and the [lo, hi] clamp.
+#include "vigil_kernels.h"
+#include <math.h>
+
+static inline int8_t quantize_one(float x, float scale, int32_t zp, int32_t lo, int32_t hi) {
+    const float v = rintf(x / scale);  // the default rounding mode: to nearest, ties to even
+    int32_t r;
+    if (v != v) {
+        r = zp;
+    } else {
+        const float c = v < -0x1p30f ? -0x1p30f : (v > 0x1p30f ? 0x1p30f : v);
+        r = (int32_t)c + zp;
+    }
+    return (int8_t)(r < lo ? lo : (r > hi ? hi : r));
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+__attribute__((target("avx2"))) static int quantize_avx2(const float *X, int n, float scale, int32_t zp, int32_t lo,
+                                                         int32_t hi, int8_t *Y) {
+    const __m256 s = _mm256_set1_ps(scale), vmin = _mm256_set1_ps(-0x1p30f), vmax = _mm256_set1_ps(0x1p30f);
+    const __m256i z = _mm256_set1_epi32(zp), l = _mm256_set1_epi32(lo), h = _mm256_set1_epi32(hi);
+    const __m256i zc = _mm256_min_epi32(_mm256_max_epi32(z, l), h);
+    const __m256i gather = _mm256_setr_epi32(0, 4, 1, 1, 1, 1, 1, 1);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_round_ps(_mm256_div_ps(_mm256_loadu_ps(X + i), s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        const __m256 nan = _mm256_cmp_ps(v, v, _CMP_UNORD_Q);
+        const __m256 c = _mm256_min_ps(_mm256_max_ps(v, vmin), vmax);
+        __m256i r = _mm256_add_epi32(_mm256_cvtps_epi32(c), z);
+        r = _mm256_min_epi32(_mm256_max_epi32(r, l), h);
+        r = _mm256_blendv_epi8(r, zc, _mm256_castps_si256(nan));
+        // Values lie in [lo, hi] within int8, so the saturating packs are plain narrowing; dwords 0
+        // and 4 then hold the 8 bytes in order.
+        const __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(r, r), _mm256_setzero_si256());
+        _mm_storel_epi64((__m128i *)(Y + i), _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(p, gather)));
+    }
+    return i;
+}
+#endif
+
+void vigil_quantize_f32_s8(const float *X, int n, float scale, int32_t zero_point, int32_t lo, int32_t hi, int8_t *Y) {
+    int i = 0;
+#if defined(__x86_64__)
+    if (vigil_kernel_has_avx2()) i = quantize_avx2(X, n, scale, zero_point, lo, hi, Y);
+#endif
+    for (; i < n; i++) Y[i] = quantize_one(X[i], scale, zero_point, lo, hi);
+}

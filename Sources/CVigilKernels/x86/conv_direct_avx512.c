@@ -1,0 +1,110 @@
+// Direct convolution with AVX512-VNNI: one 512-bit register holds 16 output channels, a tile is
+// 16 channels by 8 output positions (eight accumulators, one weight load and eight broadcasts
+// per reduction quad). The same packed weights and offsets as the AVX-VNNI kernel. Requantization
+// uses what AVX-512 adds over AVX2 — 64-bit arithmetic shifts by a per-lane count (VPSRAVQ) and
+// 64-bit min/max — so it is the rule of vigil_requantize step for step.
+#if defined(__x86_64__)
+#include "vigil_kernels.h"
+#include <immintrin.h>
+#include <string.h>
+
+#define VIGIL_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+
+typedef struct {
+    __m512i bias, mult, mult_odd, shift_even, shift_odd, round_even, round_odd, lo, hi, zp;
+} lanes16;
+
+VIGIL_AVX512 static lanes16 lanes16_setup(const vigil_requant_rows *q, int r0, int rows) {
+    int32_t b[16], m[16];
+    int64_t se[8], so[8], re[8], ro[8];
+    for (int j = 0; j < 16; j++) {
+        const int r = r0 + j, valid = r < rows;
+        // Lanes past the last channel requantize with multiplier 0 and are never stored.
+        const int32_t n = valid ? q->shift[r] : 1;
+        b[j] = valid ? q->bias[r] : 0;
+        m[j] = valid ? q->multiplier[r] : 0;
+        (j & 1 ? so : se)[j / 2] = n;
+        (j & 1 ? ro : re)[j / 2] = (int64_t)1 << (n - 1);
+    }
+    lanes16 l;
+    l.bias = _mm512_loadu_si512(b);
+    l.mult = _mm512_loadu_si512(m);
+    l.mult_odd = _mm512_srli_epi64(l.mult, 32);
+    l.shift_even = _mm512_loadu_si512(se);
+    l.shift_odd = _mm512_loadu_si512(so);
+    l.round_even = _mm512_loadu_si512(re);
+    l.round_odd = _mm512_loadu_si512(ro);
+    // Clamping to [lo - zp, hi - zp] in 64 bits equals saturating to int32, adding zp and
+    // clamping to [lo, hi]: both bounds lie inside int32.
+    l.lo = _mm512_set1_epi64((long long)q->lo - q->zero_point);
+    l.hi = _mm512_set1_epi64((long long)q->hi - q->zero_point);
+    l.zp = _mm512_set1_epi32(q->zero_point);
+    return l;
+}
+
+/// 16 int32 results in [lo, hi], lane j = channel r0 + j.
+VIGIL_AVX512 static inline __m512i lanes16_requantize(__m512i acc, const lanes16 *l) {
+    acc = _mm512_add_epi32(acc, l->bias);
+    __m512i even = _mm512_add_epi64(_mm512_mul_epi32(acc, l->mult), l->round_even);
+    __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), l->mult_odd), l->round_odd);
+    even = _mm512_min_epi64(_mm512_max_epi64(_mm512_srav_epi64(even, l->shift_even), l->lo), l->hi);
+    odd = _mm512_min_epi64(_mm512_max_epi64(_mm512_srav_epi64(odd, l->shift_odd), l->lo), l->hi);
+    return _mm512_add_epi32(_mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32)), l->zp);
+}
+
+/// Lane j: the four output bytes (positions p..p+3) of channel j, in memory order.
+VIGIL_AVX512 static inline __m512i bytes4(__m512i y0, __m512i y1, __m512i y2, __m512i y3) {
+    const __m512i low = _mm512_set1_epi32(0xFF);
+    __m512i v = _mm512_or_si512(_mm512_and_si512(y0, low), _mm512_slli_epi32(_mm512_and_si512(y1, low), 8));
+    v = _mm512_or_si512(v, _mm512_slli_epi32(_mm512_and_si512(y2, low), 16));
+    return _mm512_or_si512(v, _mm512_slli_epi32(y3, 24));
+}
+
+VIGIL_AVX512
+void vigil_conv_u8s8_direct_avx512vnni(const int32_t *W, int rows, const uint8_t *base, ptrdiff_t pos_stride,
+                                       int positions, const int32_t *offsets, int K4, const vigil_requant_rows *q,
+                                       int8_t *Y, ptrdiff_t ldc) {
+    for (int r0 = 0; r0 < rows; r0 += 16) {
+        const int32_t *wb = W + (ptrdiff_t)(r0 / 16) * K4 * 16;
+        const lanes16 l = lanes16_setup(q, r0, rows);
+        const int valid = rows - r0 < 16 ? rows - r0 : 16;
+        for (int p0 = 0; p0 < positions; p0 += 8) {
+            const int np = positions - p0 < 8 ? positions - p0 : 8;
+            // Missing positions of the last tile re-read the last valid one; their results are dropped.
+            const uint8_t *a[8];
+            for (int i = 0; i < 8; i++) a[i] = base + (ptrdiff_t)(p0 + (i < np ? i : np - 1)) * pos_stride;
+            __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+            const int32_t *w = wb;
+            for (int k = 0; k < K4; k++, w += 16) {
+                const __m512i wv = _mm512_loadu_si512(w);
+                const ptrdiff_t o = offsets[k];
+                int32_t u;
+#define VIGIL_STEP(i, s) memcpy(&u, a[i] + o, 4); s = _mm512_dpbusd_epi32(s, _mm512_set1_epi32(u), wv);
+                VIGIL_STEP(0, s0) VIGIL_STEP(1, s1) VIGIL_STEP(2, s2) VIGIL_STEP(3, s3)
+                VIGIL_STEP(4, s4) VIGIL_STEP(5, s5) VIGIL_STEP(6, s6) VIGIL_STEP(7, s7)
+#undef VIGIL_STEP
+            }
+            int32_t lo[16], hi[16];
+            _mm512_storeu_si512(lo, bytes4(lanes16_requantize(s0, &l), lanes16_requantize(s1, &l),
+                                           lanes16_requantize(s2, &l), lanes16_requantize(s3, &l)));
+            int8_t *y = Y + (ptrdiff_t)r0 * ldc + p0;
+            if (np == 8) {
+                _mm512_storeu_si512(hi, bytes4(lanes16_requantize(s4, &l), lanes16_requantize(s5, &l),
+                                               lanes16_requantize(s6, &l), lanes16_requantize(s7, &l)));
+                for (int j = 0; j < valid; j++) {
+                    const uint64_t v = (uint64_t)(uint32_t)lo[j] | (uint64_t)(uint32_t)hi[j] << 32;
+                    memcpy(y + j * ldc, &v, 8);
+                }
+            } else {
+                if (np > 4)
+                    _mm512_storeu_si512(hi, bytes4(lanes16_requantize(s4, &l), lanes16_requantize(s5, &l),
+                                                   lanes16_requantize(s6, &l), lanes16_requantize(s7, &l)));
+                for (int j = 0; j < valid; j++) {
+                    memcpy(y + j * ldc, &lo[j], (size_t)(np < 4 ? np : 4));
+                    if (np > 4) memcpy(y + j * ldc + 4, &hi[j], (size_t)(np - 4));
+                }
+            }
+        }
+    }
+}
+#endif
