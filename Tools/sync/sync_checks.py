@@ -155,8 +155,21 @@ class Probe:
         return json.loads(p.stdout) if p.stdout.strip() else None
 
     def start(self, url, count, *extra):
-        return subprocess.Popen(self.write_args(url, count, *extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+        # Output goes to files, not pipes: a writer that logs every refused upload attempt while the
+        # receiver is down would fill a pipe nobody reads yet and block; the files also stay beside
+        # the state for a failed check.
+        self.runs = getattr(self, "runs", 0) + 1
+        base = os.path.join(os.path.dirname(self.state), "probe-%d" % self.runs)
+        p = subprocess.Popen(self.write_args(url, count, *extra), stdout=open(base + ".out", "w"),
+                             stderr=open(base + ".err", "w"), text=True)
+        p.out_path, p.err_path = base + ".out", base + ".err"
+        return p
+
+    @staticmethod
+    def output(p):
+        """(stdout, stderr) of a started probe, as written so far."""
+        with open(p.out_path) as o, open(p.err_path) as e:
+            return o.read(), e.read()
 
     def status(self, *extra):
         p = subprocess.run([self.exe, "status", "--state-dir", self.state, *extra], capture_output=True, text=True,
@@ -221,7 +234,7 @@ def check_kill(bindir, work, n=1200, kills=25, seed=20261123):
             p.send_signal(signal.SIGKILL)
             p.wait(10)
             expect(p.returncode == -signal.SIGKILL, "probe ended before kill %d (rc %s): %s"
-                   % (i, p.returncode, p.stderr.read()[-1000:]))
+                   % (i, p.returncode, Probe.output(p)[1][-1000:]))
             progress.append(probe.status()["checkpoint"])
         final = probe.run(rx.url, n, *args, "--drain-timeout", "60")
         expect(final["drained"] and final["pending_count"] == 0, "outbox not drained: %s" % final)
@@ -254,14 +267,17 @@ def check_outage(bindir, work, n=400):
             st = probe.status()
             if st["checkpoint"] == n:
                 break
-            expect(time.time() < deadline and p.poll() is None, "probe did not enqueue while the receiver was down")
+            expect(time.time() < deadline and p.poll() is None,
+                   "probe did not enqueue %d events within 60 s while the receiver was down (rc %s, checkpoint %s): %s"
+                   % (n, p.poll(), st["checkpoint"], Probe.output(p)[1][-1000:]))
             time.sleep(0.1)
         time.sleep(1.0)  # several refused attempts
         expect(st["sent"] == 0, "something was sent while the receiver was down")
         rx = Receiver(work, "--mode", "hang", "--hang", "1.5", port=port)
         time.sleep(2.0)  # requests time out after 0.5 s; the hung ones complete later (deduplicated)
         rx.control(mode="ok")
-        out, err = p.communicate(timeout=90)
+        p.wait(timeout=90)
+        out, err = Probe.output(p)
         expect(p.returncode == 0, "probe did not drain after the outage (rc %d): %s" % (p.returncode, err[-1000:]))
         records = rx.records()
         counts, status = probe_events(records)
