@@ -13,7 +13,7 @@ actor CollectingSink: AgentSink {
     var waveformSamples = 0
     func vital(_ reading: VitalReading) async { vitals.append(reading) }
     func prediction(_ record: PredictionRecord) async { predictions.append(record) }
-    func alarms(_ events: [AlarmEvent], active: [AlarmSnapshot]) async { self.events += events }
+    func alarms(_ events: [AlarmEvent], active: [AlarmSnapshot], clock: EngineClock) async { self.events += events }
     func waveform(pipeline: String, block: SampleBlock, start: Date) async { waveformSamples += block.samples.count }
 }
 

@@ -123,12 +123,11 @@ final class MQTTSink: AgentSink, Service, @unchecked Sendable {  // mutable stat
         send(payload, to: try publisher.topics.predictions(record.model.id), qos: .atLeastOnce)
     }
 
-    func alarms(_ events: [AlarmEvent], active: [AlarmSnapshot]) async {
-        let origin = Date().addingTimeInterval(-Double(await hubNowMilliseconds()) / 1000)
+    func alarms(_ events: [AlarmEvent], active: [AlarmSnapshot], clock: EngineClock) async {
         for e in events {
-            send(AlertEventPayload(event: e, origin: origin), to: publisher.topics.alerts, qos: .atLeastOnce)
+            send(AlertEventPayload(event: e, clock: clock), to: publisher.topics.alerts, qos: .atLeastOnce)
         }
-        let snapshot = ActiveAlertsPayload(time: Date(), alarms: active.map { ActiveAlertsPayload.Alarm(snapshot: $0, origin: origin) })
+        let snapshot = ActiveAlertsPayload(time: Date(), alarms: active.map { ActiveAlertsPayload.Alarm(snapshot: $0, clock: clock) })
         send(snapshot, to: publisher.topics.activeAlerts, qos: .atLeastOnce, retain: true)
     }
 
@@ -162,10 +161,6 @@ final class MQTTSink: AgentSink, Service, @unchecked Sendable {  // mutable stat
         }
     }
 
-    private func hubNowMilliseconds() async -> Int64 {
-        guard let hub = lock.withLock({ self.hub }) else { return 0 }
-        return await hub.now.milliseconds
-    }
 }
 
 extension Vital {
@@ -182,24 +177,24 @@ extension Vital {
 }
 
 extension AlertEventPayload {
-    /// The wire form of an engine event; engine times are milliseconds since `origin`.
-    init(event e: AlarmEvent, origin: Date) {
+    /// The wire form of an engine event, its times mapped by `clock`.
+    init(event e: AlarmEvent, clock: EngineClock) {
         self.init(eventID: e.id, alarmID: e.alarmID, sequence: e.sequence,
-                  time: origin.addingTimeInterval(Double(e.time.milliseconds) / 1000),
+                  time: clock.date(e.time),
                   priority: AlertPriority(e.priority), condition: AlertCondition(e.condition),
                   previousState: e.previousState.map(AlertState.init), state: AlertState(e.state),
                   reason: AlertEventPayload.Reason(e.reason), message: e.message, value: e.value, threshold: e.threshold,
                   unit: e.unit, model: e.model.map { ModelInfo(id: $0.id, version: $0.version, digest: $0.digest) },
-                  silencedUntil: e.silencedUntil.map { origin.addingTimeInterval(Double($0.milliseconds) / 1000) })
+                  silencedUntil: e.silencedUntil.map(clock.date))
     }
 }
 
 extension ActiveAlertsPayload.Alarm {
-    init(snapshot s: AlarmSnapshot, origin: Date) {
+    init(snapshot s: AlarmSnapshot, clock: EngineClock) {
         self.init(alarmID: s.alarmID, condition: AlertCondition(s.condition), state: AlertState(s.state),
-                  priority: AlertPriority(s.priority), activatedAt: origin.addingTimeInterval(Double(s.activatedAt.milliseconds) / 1000),
+                  priority: AlertPriority(s.priority), activatedAt: clock.date(s.activatedAt),
                   lastValue: s.lastValue, threshold: s.threshold,
-                  silencedUntil: s.silencedUntil.map { origin.addingTimeInterval(Double($0.milliseconds) / 1000) },
+                  silencedUntil: s.silencedUntil.map(clock.date),
                   model: s.model.map { ModelInfo(id: $0.id, version: $0.version, digest: $0.digest) })
     }
 }

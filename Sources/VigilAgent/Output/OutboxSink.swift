@@ -13,8 +13,6 @@ final class OutboxSink: AgentSink, Service, Sendable {
     let store: OutboxStore
     let uploader: FHIRUploader?
     let logger: Logger
-    /// Engine times are milliseconds since the hub started; this maps them to the wall clock.
-    let origin: Date
 
     init(config: AgentConfiguration, logger: Logger) throws(AgentError) {
         let subject = FHIRSubject(patientReference: config.device.patient, deviceReference: "Device/vigil-\(config.device.site)-\(config.device.id)")
@@ -35,7 +33,6 @@ final class OutboxSink: AgentSink, Service, Sendable {
             uploader = nil
         }
         self.logger = logger
-        origin = Date()
     }
 
     /// Uploads until shutdown, then drains for up to 5 s; what is left stays in the outbox.
@@ -76,11 +73,11 @@ final class OutboxSink: AgentSink, Service, Sendable {
                                         time: record.windowEnd)))
     }
 
-    func alarms(_ events: [AlarmEvent], active: [AlarmSnapshot]) async {
+    func alarms(_ events: [AlarmEvent], active: [AlarmSnapshot], clock: EngineClock) async {
         for e in events {
             let priority: VigilSync.AlarmPriority = switch e.priority { case .low: .low; case .medium: .medium; case .high: .high }
             put(.alert(AlertEvent(alarmID: "\(e.alarmID)", condition: "\(e.condition)", priority: priority, state: e.state.rawValue,
-                                  message: e.message, time: origin.addingTimeInterval(Double(e.time.milliseconds) / 1000),
+                                  message: e.message, time: clock.date(e.time),
                                   model: e.model.map { VigilSync.ModelIdentity(id: $0.id, version: $0.version, digest: $0.digest ?? "") })))
         }
     }

@@ -35,8 +35,8 @@ public struct PredictionRecord: Sendable {
 public protocol AgentSink: Sendable {
     func vital(_ reading: VitalReading) async
     func prediction(_ record: PredictionRecord) async
-    /// Alarm events in order, then the open alarms after them.
-    func alarms(_ events: [AlarmEvent], active: [AlarmSnapshot]) async
+    /// Alarm events in order, then the open alarms after them; `clock` maps engine times to dates.
+    func alarms(_ events: [AlarmEvent], active: [AlarmSnapshot], clock: EngineClock) async
     func waveform(pipeline: String, block: SampleBlock, start: Date) async
     /// The health of the agent's parts changed (for the `status` topic).
     func health(_ components: [HealthComponent]) async
@@ -44,6 +44,14 @@ public protocol AgentSink: Sendable {
 
 extension AgentSink {
     public func health(_ components: [HealthComponent]) async {}
+}
+
+/// Maps the alarm engine's times (milliseconds since the hub started) to wall-clock dates, one
+/// mapping for every sink, so an event carries the same time on MQTT and in the FHIR outbox.
+public struct EngineClock: Sendable {
+    /// Wall-clock time of engine time zero.
+    public let start: Date
+    public func date(_ t: Timestamp) -> Date { start.addingTimeInterval(Double(t.milliseconds) / 1000) }
 }
 
 /// One part of the agent and how it is doing: a pipeline's signal, a source's link.
@@ -64,6 +72,8 @@ public actor AgentHub {
     private let sinks: [any AgentSink]
     private let clock = ContinuousClock()
     private let started: ContinuousClock.Instant
+    /// The wall clock at `started`.
+    public nonisolated let engineClock: EngineClock
     private let logger: Logger
     private var latest = VitalSigns()
     private var latestTimes: [Vital: Timestamp] = [:]
@@ -80,6 +90,7 @@ public actor AgentHub {
         self.sinks = sinks
         self.logger = logger
         started = clock.now
+        engineClock = EngineClock(start: Date())
     }
 
     /// Milliseconds since the agent started, the engine's time.
@@ -175,6 +186,6 @@ public actor AgentHub {
                           metadata: ["alarm": "\(e.alarmID)", "condition": "\(e.condition)", "priority": "\(e.priority.name)"])
         }
         let active = engine.openAlarms
-        for s in sinks { await s.alarms(events, active: active) }
+        for s in sinks { await s.alarms(events, active: active, clock: engineClock) }
     }
 }
