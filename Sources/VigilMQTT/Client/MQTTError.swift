@@ -86,6 +86,9 @@ func mosquittoError(_ rc: Int32, _ what: String) -> MQTTError {
         switch savedErrno {
         case ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, ECONNRESET, EPIPE, EADDRNOTAVAIL: code = .unreachable
         case ETIMEDOUT: code = .timeout
+        // A TLS handshake the peer aborts (e.g. our CA does not verify its certificate) can surface
+        // as MOSQ_ERR_ERRNO with EPROTO rather than MOSQ_ERR_TLS.
+        case EPROTO: code = .protocol
         default: code = .library
         }
     default: code = .library
