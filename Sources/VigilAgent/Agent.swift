@@ -6,17 +6,23 @@ import VigilMQTT
 
 /// The bedside agent: sources -> pipelines -> alarm engine -> sinks (MQTT, outbox), composed as
 /// services in one `ServiceGroup`. SIGTERM/SIGINT shut down gracefully (sources stop first, then
-/// the outputs flush and say goodbye); SIGHUP reloads every pipeline's model file atomically.
+/// the outputs flush and say goodbye); SIGHUP reloads the configuration (what can change live: model
+/// files and trusted keys) and swaps every pipeline's model atomically between windows.
 public final class Agent: Sendable {
     public let configuration: AgentConfiguration
     let logger: Logger
     let extraSinks: [any AgentSink]
+    let reloadConfiguration: (@Sendable () throws -> AgentConfiguration)?
 
     /// `sinks` are added to the outputs the configuration asks for (tests use this to observe).
-    public init(configuration: AgentConfiguration, logger: Logger, sinks: [any AgentSink] = []) {
+    /// `reloadConfiguration` reads the configuration again on SIGHUP (with the same command-line
+    /// overrides); without it SIGHUP reloads the model files only.
+    public init(configuration: AgentConfiguration, logger: Logger, sinks: [any AgentSink] = [],
+                reloadConfiguration: (@Sendable () throws -> AgentConfiguration)? = nil) {
         self.configuration = configuration
         self.logger = logger
         self.extraSinks = sinks
+        self.reloadConfiguration = reloadConfiguration
     }
 
     /// Runs until SIGTERM/SIGINT, the end of every finite source, or `duration` seconds.
@@ -89,7 +95,8 @@ public final class Agent: Sendable {
         groupConfig.maximumGracefulShutdownDuration = .seconds(15)
         let group = ServiceGroup(configuration: groupConfig)
 
-        let reload = installReloadHandler(reloader, notifier: notifier)
+        let configReloader = ConfigurationReloader(running: config, load: reloadConfiguration, models: reloader, logger: logger)
+        let reload = installReloadHandler(configReloader, notifier: notifier)
         defer { reload.cancel() }
         let timer: Task<Void, Never>? = duration.map { seconds in
             Task {
@@ -132,14 +139,17 @@ public final class Agent: Sendable {
         return profile
     }
 
-    /// SIGHUP reloads every pipeline's model (`ModelReloader`).
-    private func installReloadHandler(_ reloader: ModelReloader, notifier: SystemdNotifier) -> any DispatchSourceSignal {
+    /// SIGHUP reloads the configuration and every pipeline's model (`ConfigurationReloader`).
+    private func installReloadHandler(_ reloader: ConfigurationReloader, notifier: SystemdNotifier) -> any DispatchSourceSignal {
         signal(SIGHUP, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
         source.setEventHandler {
             notifier.reloading()
-            _ = reloader.reload(modelID: nil)
-            notifier.ready(status: "reloaded")
+            let outcome = reloader.reload()
+            var status = outcome.configurationError == nil ? "reloaded" : "configuration reload failed, running the previous one"
+            if !outcome.restartRequired.isEmpty { status += "; restart to apply \(outcome.restartRequired.joined(separator: ", "))" }
+            if outcome.configurationError == nil, case .failed(_, let detail) = outcome.models { status += "; model reload failed: \(detail)" }
+            notifier.ready(status: status)
         }
         source.resume()
         return source
@@ -147,33 +157,117 @@ public final class Agent: Sendable {
 }
 
 /// Loads each pipeline's model file again and swaps it in when it loads, verifies and keeps the
-/// input and output sizes; otherwise keeps the running model and says why.
-struct ModelReloader: Sendable {
+/// input size and the labels; otherwise keeps the running model and says why.
+final class ModelReloader: @unchecked Sendable {  // `trustedKeys` and `paths` only under `lock`
     let slots: [String: ModelSlot]
-    let trustedKeys: String?
     let logger: Logger
+    private let lock = NSLock()
+    private var trustedKeys: String?
+    /// The path each slot loads from on its next reload (a configuration reload may change it).
+    private var paths: [String: String]
+
+    init(slots: [String: ModelSlot], trustedKeys: String?, logger: Logger) {
+        self.slots = slots
+        self.trustedKeys = trustedKeys
+        self.logger = logger
+        paths = slots.mapValues(\.path)
+    }
+
+    /// Makes the next reload read `paths` (pipeline name -> file) and verify against `trustedKeys`.
+    func retarget(paths new: [String: String], trustedKeys keys: String??) {
+        lock.withLock {
+            for (name, path) in new where slots[name] != nil { paths[name] = path }
+            if let keys { trustedKeys = keys }
+        }
+    }
 
     /// Reloads the models with `modelID` (all when nil).
     func reload(modelID: String?) -> CommandOutcome {
+        // One reload at a time (SIGHUP and an MQTT reload command may meet).
+        lock.lock()
+        defer { lock.unlock() }
         var matched = 0
         var failures: [String] = []
         for (name, slot) in slots.sorted(by: { $0.key < $1.key }) where modelID == nil || slot.current.identity.id == modelID {
             matched += 1
+            let path = paths[name] ?? slot.path
             do {
-                let new = try LoadedModel(path: slot.path, trustedKeys: trustedKeys)
+                let new = try LoadedModel(path: path, trustedKeys: trustedKeys)
                 let old = slot.current
-                guard new.inputCount == old.inputCount, new.labels.count == old.labels.count else {
-                    throw AgentError(.model, "\(slot.path): input or output size changed; restart the agent for that")
+                guard new.inputCount == old.inputCount else {
+                    throw AgentError(.model, "\(path): input of \(new.inputCount) values, the running model takes \(old.inputCount); restart the agent for that")
+                }
+                guard new.labels == old.labels else {
+                    throw AgentError(.model, "\(path): labels \(new.labels.joined(separator: ",")) differ from the running model's \(old.labels.joined(separator: ",")) (alarm rules and subscribers read them); restart the agent for that")
                 }
                 slot.replace(with: new)
-                logger.notice("model reloaded", metadata: ["pipeline": "\(name)", "version": "\(new.identity.version)", "digest": "\(new.identity.digest ?? "")"])
+                logger.notice("model reloaded", metadata: ["pipeline": "\(name)", "path": "\(path)", "version": "\(new.identity.version)", "digest": "\(new.identity.digest ?? "")"])
             } catch {
-                logger.error("reload failed; keeping the running model", metadata: ["pipeline": "\(name)", "error": "\(error)"])
+                logger.error("reload failed; keeping the running model", metadata: ["pipeline": "\(name)", "path": "\(path)", "error": "\(error)"])
                 failures.append("\(name): \(error)")
             }
         }
         if matched == 0 { return .failed(code: "unknown_model", detail: "no pipeline runs a model with id \(modelID ?? "-")") }
         return failures.isEmpty ? .accepted : .failed(code: "reload_failed", detail: failures.joined(separator: "; "))
+    }
+}
+
+/// SIGHUP: reads the configuration again (through the same loader and command-line overrides as
+/// at start), applies what can change live (`ReloadPlan`: model files and trusted keys), names
+/// what waits for a restart, then reloads every model. A configuration that does not parse or
+/// validate changes nothing (the models are not reloaded either).
+final class ConfigurationReloader: @unchecked Sendable {  // `running` only under `lock`
+    let load: (@Sendable () throws -> AgentConfiguration)?
+    let models: ModelReloader
+    let logger: Logger
+    private let lock = NSLock()
+    private var running: AgentConfiguration
+
+    init(running: AgentConfiguration, load: (@Sendable () throws -> AgentConfiguration)?, models: ModelReloader, logger: Logger) {
+        self.running = running
+        self.load = load
+        self.models = models
+        self.logger = logger
+    }
+
+    /// What one reload did.
+    struct Outcome: Sendable, Equatable {
+        /// nil when the configuration was read and applied; otherwise why it was not.
+        var configurationError: String?
+        var restartRequired: [String] = []
+        var models: CommandOutcome
+    }
+
+    /// The configuration the agent runs now (the start one plus what reloads applied).
+    var current: AgentConfiguration { lock.withLock { running } }
+
+    func reload() -> Outcome {
+        lock.lock()
+        defer { lock.unlock() }
+        var configurationError: String?
+        var restart: [String] = []
+        if let load {
+            do {
+                let new = try load()
+                let plan = running.reloadPlan(to: new)
+                models.retarget(paths: plan.modelPaths, trustedKeys: plan.trustedKeys)
+                running = running.applying(plan)
+                restart = plan.restartRequired
+                if !restart.isEmpty {
+                    logger.warning("configuration changed where only a restart applies it; those settings keep their running values until then",
+                                   metadata: ["keys": "\(restart.joined(separator: ", "))"])
+                }
+                logger.notice("configuration reloaded", metadata: [
+                    "origin": "\(new.origin)", "model_paths_changed": "\(plan.modelPaths.count)",
+                    "trusted_keys_changed": "\(plan.trustedKeys != nil)", "restart_required": "\(restart.count)",
+                ])
+            } catch {
+                configurationError = "\(error)"
+                logger.error("configuration reload failed; keeping the running configuration and models", metadata: ["error": "\(error)"])
+                return Outcome(configurationError: configurationError, models: .failed(code: "config_invalid", detail: "\(error)"))
+            }
+        }
+        return Outcome(configurationError: configurationError, restartRequired: restart, models: models.reload(modelID: nil))
     }
 }
 

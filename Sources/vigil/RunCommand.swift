@@ -11,7 +11,8 @@ struct RunCommand: AsyncParsableCommand {
             With no --config, runs the bundled demo: a real ECG (MIT-BIH record 208 excerpt) replayed \
             at real time into the ecg-rhythm example model and the R-peak heart rate, published to a \
             broker at mqtt://127.0.0.1:1883 (Tools/run-demo.sh starts one). Flags override the \
-            configuration. SIGTERM or Ctrl-C shuts down gracefully; SIGHUP reloads the models. \
+            configuration. SIGTERM or Ctrl-C shuts down gracefully; SIGHUP reads the configuration again and reloads the \
+            models (settings other than model files and trusted keys are logged and wait for a restart). \
             docs/AGENT.md documents the configuration file.
 
             Examples:
@@ -38,18 +39,28 @@ struct RunCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel): expected trace, debug, info, notice, warning, error or critical") }
     }
 
-    func run() async throws {
+    /// Reads the configuration (the file, or the demo) and applies the command-line overrides.
+    /// Also what SIGHUP calls to read it again.
+    static func loadConfiguration(path: String?, broker: String?, cloudURL: String?, stateDir: String?) throws -> AgentConfiguration {
         var cfg: AgentConfiguration
-        do {
-            if let config {
-                cfg = try AgentConfiguration.load(path: config)
-            } else {
-                guard let root = AgentConfiguration.locateDemoRoot() else {
-                    throw fail("the demo's files (Models/ecg-rhythm) were not found next to this executable or in /usr/local/share/vigil; set VIGIL_DEMO_ROOT or pass --config")
-                }
-                cfg = try AgentConfiguration.demo(root: root)
+        if let path {
+            cfg = try AgentConfiguration.load(path: path)
+        } else {
+            guard let root = AgentConfiguration.locateDemoRoot() else {
+                throw ConfigError(file: "<demo>", key: "", value: nil,
+                                  expected: "the demo's files (Models/ecg-rhythm) next to this executable or in /usr/local/share/vigil; set VIGIL_DEMO_ROOT or pass --config")
             }
-            try cfg.override(broker: broker, cloudURL: cloudURL, stateDir: stateDir)
+            cfg = try AgentConfiguration.demo(root: root)
+        }
+        try cfg.override(broker: broker, cloudURL: cloudURL, stateDir: stateDir)
+        return cfg
+    }
+
+    func run() async throws {
+        let (config, broker, cloudURL, stateDir) = (self.config, self.broker, self.cloudURL, self.stateDir)
+        let cfg: AgentConfiguration
+        do {
+            cfg = try Self.loadConfiguration(path: config, broker: broker, cloudURL: cloudURL, stateDir: stateDir)
         } catch let e as ConfigError {
             throw fail("\(e)")
         }
@@ -65,7 +76,10 @@ struct RunCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "vigil")
         do {
-            try await Agent(configuration: cfg, logger: logger).run(duration: duration)
+            let reload: @Sendable () throws -> AgentConfiguration = {
+                try Self.loadConfiguration(path: config, broker: broker, cloudURL: cloudURL, stateDir: stateDir)
+            }
+            try await Agent(configuration: cfg, logger: logger, reloadConfiguration: reload).run(duration: duration)
         } catch let e as AgentError {
             switch e.code {
             case .config, .model, .source: throw fail(e.detail)

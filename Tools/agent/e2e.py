@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import pathlib
+import shutil
 import signal
 import statistics
 import subprocess
@@ -132,7 +133,9 @@ def main():
         pty = line.split()[-1]
 
         config = work / "vigil.yaml"
-        config.write_text(f"""
+
+        def write_config(model, extra=""):
+            config.write_text(f"""
 device: {{site: {SITE}, id: {DEVICE}, patient: Patient/pseudo-e2e}}
 sources:
   - {{name: bridge, kind: serial, path: {pty}, baud: 921600}}
@@ -141,7 +144,7 @@ pipelines:
     kind: ecg
     source: bridge
     channel: ecg
-    model: {MODEL}
+    model: {model}
     window: 720
     hop: 180
     normalize: mean
@@ -151,7 +154,13 @@ pipelines:
 mqtt: {{broker: "mqtt://127.0.0.1:{port}", vitals_expiry: 30s}}
 {"cloud: {url: '" + cloud_url + "', batch_size: 20}" if cloud_url else ""}
 state_dir: {work / "state"}
+{extra}
 """)
+
+        write_config(MODEL)
+        # Read on SIGHUP: a new model path (applied live) and a new vitals interval (waits for a restart).
+        reloaded_model = work / "model-v2.vigil"
+        shutil.copyfile(MODEL, reloaded_model)
         # No --duration: the agent is stopped with SIGTERM (the systemd stop path), and reloads its
         # model on SIGHUP half way through.
         agent = subprocess.Popen([vigil, "run", "--config", str(config)],
@@ -162,6 +171,7 @@ state_dir: {work / "state"}
         while agent.poll() is None:
             now = time.time() - started
             if not hup_sent and now >= args.duration / 2:
+                write_config(reloaded_model, "vitals_interval: 3s")
                 agent.send_signal(signal.SIGHUP)
                 hup_sent = True
             if not term_sent and now >= args.duration:
@@ -216,8 +226,10 @@ state_dir: {work / "state"}
 
         # SIGHUP reload: logged, and no prediction window went missing around it (one every 0.5 s).
         log = (work / "agent.log").read_text()
-        if "model reloaded" not in log:
-            failures.append("SIGHUP: no 'model reloaded' in the agent log")
+        if not any("model reloaded" in l and str(reloaded_model) in l for l in log.splitlines()):
+            failures.append(f"SIGHUP: no 'model reloaded' from {reloaded_model} in the agent log")
+        if not any("only a restart applies" in l and "vitals_interval" in l for l in log.splitlines()):
+            failures.append("SIGHUP: the changed vitals_interval was not reported as waiting for a restart")
         starts = sorted(json.loads(p)["window_start"] for _, t, p in messages if t.startswith(PREFIX + "predictions/"))
         from datetime import datetime
         secs = [datetime.fromisoformat(x.replace("Z", "+00:00")).timestamp() for x in starts]

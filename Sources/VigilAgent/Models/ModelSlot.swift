@@ -1,17 +1,18 @@
 import Foundation
 
-/// The model a pipeline runs, swappable while the pipeline runs: SIGHUP loads the new file into a
-/// fresh `LoadedModel` off the pipeline's path and `replace` swaps the reference; the pipeline
+/// The model a pipeline runs, swappable while the pipeline runs: SIGHUP loads the (possibly newly
+/// configured) file into a fresh `LoadedModel` off the pipeline's path and `replace` swaps the reference; the pipeline
 /// picks it up at its next window, so no sample is dropped and no window mixes two models.
 public final class ModelSlot: @unchecked Sendable {  // every access to `model` goes through `lock`
     private let lock = NSLock()
     private var model: LoadedModel
-    public let path: String
 
     public init(_ model: LoadedModel) {
         self.model = model
-        path = model.path
     }
+
+    /// The file the running model came from.
+    public var path: String { current.path }
 
     public var current: LoadedModel { lock.withLock { model } }
 
