@@ -166,7 +166,7 @@ state_dir: {work / "state"}
         agent = subprocess.Popen([vigil, "run", "--config", str(config)],
                                  stdout=subprocess.DEVNULL, stderr=open(work / "agent.log", "w"))
         started = time.time()
-        rss_kb, cpu_ticks = [], None
+        rss_kb, cpu_ticks, rss_parts = [], None, {}
         hup_sent = term_sent = False
         while agent.poll() is None:
             now = time.time() - started
@@ -179,7 +179,10 @@ state_dir: {work / "state"}
                 term_sent = True
             try:
                 status = pathlib.Path(f"/proc/{agent.pid}/status").read_text()
-                rss_kb.append(int(next(l for l in status.splitlines() if l.startswith("VmRSS:")).split()[1]))
+                fields = {l.split(":")[0]: int(l.split()[1]) for l in status.splitlines() if l.startswith(("VmRSS:", "RssAnon:", "RssFile:"))}
+                rss_kb.append(fields["VmRSS"])
+                if fields["VmRSS"] >= max(rss_kb):
+                    rss_parts = fields
                 stat = pathlib.Path(f"/proc/{agent.pid}/stat").read_text().rsplit(")", 1)[1].split()
                 cpu_ticks = int(stat[11]) + int(stat[12])
                 cpu_wall = time.time() - started
@@ -280,6 +283,10 @@ state_dir: {work / "state"}
                                     "p99": round(1000 * percentile(latencies, 99), 1) if latencies else None,
                                     "all": [round(1000 * x, 1) for x in latencies]},
             "agent_peak_rss_mb": round(max(rss_kb) / 1024, 1) if rss_kb else None,
+            # At the peak: anonymous memory (heap, stacks: what the agent allocates) and file-backed
+            # pages (its code and the shared libraries', clean and reclaimable).
+            "agent_peak_rss_anon_mb": round(rss_parts["RssAnon"] / 1024, 1) if rss_parts else None,
+            "agent_peak_rss_file_mb": round(rss_parts["RssFile"] / 1024, 1) if rss_parts else None,
             "agent_cpu_percent": round(100 * cpu_ticks / hz / cpu_wall, 1) if cpu_ticks is not None else None,
             "fhir_stored": fhir,
             "prediction_steps_not_0_5s": holes,
