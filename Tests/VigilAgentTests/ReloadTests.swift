@@ -97,3 +97,33 @@ import Testing
         #expect(slot.path == b)
     }
 }
+
+/// Recording sources read every format the vitals readers do, taking the rate from the file when
+/// it carries one.
+@Suite struct RecordingSourceTests {
+    @Test func csvWithTimeColumnNeedsNoRate() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-rec-\(UUID().uuidString).csv").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var text = "time,ecg\n"
+        for i in 0..<500 { text += "\(Double(i) / 250),\(Double(i % 25) / 10)\n" }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let config = try AgentConfiguration.parse("""
+            device: {site: s, id: d, patient: Patient/p}
+            sources: [{name: rec, kind: recording, path: \(path)}]
+            pipelines: [{name: hr, kind: ecg, source: rec}]
+            """, file: "v.yaml")
+        let source = try RecordingSource(config: config.sources[0])
+        #expect(source.rate == 250)
+        #expect(source.samples.count == 500 && source.samples[24] == 2.4 && source.samples[25] == 0)
+    }
+
+    @Test func npyWithoutRateIsAConfigurationError() {
+        #expect(throws: ConfigError.self) {
+            try AgentConfiguration.parse("""
+                device: {site: s, id: d, patient: Patient/p}
+                sources: [{name: rec, kind: recording, path: /data/ecg.npy}]
+                pipelines: [{name: hr, kind: ecg, source: rec}]
+                """, file: "v.yaml")
+        }
+    }
+}

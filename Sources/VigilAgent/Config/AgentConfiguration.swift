@@ -161,11 +161,15 @@ extension AgentConfiguration {
             let src = Source(
                 name: try identifier(s["name"]), kind: kind,
                 path: try s["path"].string(kind == .tcp ? "host:port" : "a file path"),
-                rate: kind == .recording ? try s["rate"].double(in: 1...100_000, "samples per second") : try s["rate"].optionalDouble(in: 1...100_000, "samples per second"),
+                rate: try s["rate"].optionalDouble(in: 1...100_000, "samples per second"),
                 speed: try s["speed"].optionalChoice(Speed.self) ?? .realtime,
                 loop: try s["loop"].optionalBool() ?? false,
                 baud: try s["baud"].optionalInt(in: 1200...4_000_000, "baud") ?? 921_600)
             if kind == .tcp, parseHostPort(src.path) == nil { throw s["path"].error("host:port") }
+            // WFDB and EDF headers and a CSV time column carry the rate; a NumPy array does not.
+            if kind == .recording, src.rate == nil, src.path.lowercased().hasSuffix(".npy") {
+                throw s["rate"].error("samples per second (an .npy recording carries no rate)")
+            }
             guard !sources.contains(where: { $0.name == src.name }) else { throw s["name"].error("a name no other source has") }
             sources.append(src)
         }

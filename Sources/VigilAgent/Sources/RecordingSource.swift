@@ -1,9 +1,10 @@
 import Foundation
-import VigilIO
+import VigilSensors
 
-/// Replays a recorded waveform (NPY, 1-D, any numeric dtype, physical units) as a live source:
-/// blocks of 100 ms paced against the monotonic clock (`realtime`) or as fast as the pipeline takes
-/// them (`max`), optionally looping. Device time keeps increasing across loops.
+/// Replays a recorded waveform as a live source: any file `vigil vitals` reads (WFDB `.hea`/`.dat`,
+/// EDF, CSV, NPY; docs/VITALS.md), its first signal, in physical units, in blocks of 100 ms paced
+/// against the monotonic clock (`realtime`) or as fast as the pipeline takes them (`max`),
+/// optionally looping. Device time keeps increasing across loops.
 struct RecordingSource: Sendable {
     let name: String
     let channel: String
@@ -15,19 +16,18 @@ struct RecordingSource: Sendable {
     init(config: AgentConfiguration.Source) throws(AgentError) {
         name = config.name
         channel = "ecg"
-        let x: NPYArray
-        do { x = try NPY.read(contentsOf: URL(fileURLWithPath: config.path)) } catch {
-            throw AgentError(.source, "source \(config.name): \(config.path): \(error)")
+        let recording: Recording
+        do { recording = try RecordingReader.read(config.path, options: .init(sampleRate: config.rate)) } catch {
+            throw AgentError(.source, "source \(config.name): \(error)")
         }
-        guard x.shape.count == 1 || (x.shape.count == 2 && x.shape[1] == 1) else {
-            throw AgentError(.source, "source \(config.name): \(config.path): shape \(x.shape); expected one channel [n] or [n, 1]")
+        guard let first = recording.channels.first, !first.samples.isEmpty else {
+            throw AgentError(.source, "source \(config.name): \(config.path) holds no samples")
         }
-        samples = x.asFloat32()
-        guard !samples.isEmpty else { throw AgentError(.source, "source \(config.name): \(config.path) holds no samples") }
+        samples = first.samples
         if let bad = samples.firstIndex(where: { !$0.isFinite }) {
             throw AgentError(.source, "source \(config.name): \(config.path): sample \(bad) is not a finite number")
         }
-        rate = config.rate ?? 0
+        rate = recording.sampleRate
         speed = config.speed
         loop = config.loop
     }
