@@ -13,10 +13,12 @@
 void vigil_gemm_s8_avx2(const int8_t *, const int8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t, ptrdiff_t);
 void vigil_gemm_s8_kn_avx2(const int32_t *, const int8_t *, ptrdiff_t, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t);
 void vigil_gemm_u8s8_k4_avxvnni(const int32_t *, const uint8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t);
+void vigil_gemm_u8s8_k4_avx512vnni(const int32_t *, const uint8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t);
 void vigil_pack_quads_u8_generic(const int8_t *, ptrdiff_t, int, int, uint8_t *);
 void vigil_pack_quads_u8_avx2(const int8_t *, ptrdiff_t, int, int, uint8_t *);
 void vigil_gemm_s8_neon(const int8_t *, const int8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t, ptrdiff_t);
 void vigil_gemm_s8_dotprod(const int8_t *, const int8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t, ptrdiff_t);
+void vigil_gemm_s8_kn_neon(const int32_t *, const int8_t *, ptrdiff_t, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t);
 
 int vigil_kernel_supported(vigil_kernel_variant v) {
     switch (v) {
@@ -118,12 +120,18 @@ void vigil_gemm_s8(const int8_t *A, const int8_t *B, int rows, int cols, int K,
     }
 }
 
-int vigil_gemm_s8_kn_preferred(void) { return vigil_kernel_selected() == VIGIL_KERNEL_AVX2; }
+int vigil_gemm_s8_kn_preferred(void) {
+    const vigil_kernel_variant v = vigil_kernel_selected();
+    return v == VIGIL_KERNEL_AVX2 || v == VIGIL_KERNEL_NEON || v == VIGIL_KERNEL_DOTPROD;
+}
 
 void vigil_gemm_s8_kn(const int32_t *A, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
                       const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
 #if defined(__x86_64__)
     if (vigil_kernel_selected() == VIGIL_KERNEL_AVX2) { vigil_gemm_s8_kn_avx2(A, B, ldb, rows, cols, K, q, C, ldc); return; }
+#elif defined(__aarch64__)
+    const vigil_kernel_variant v = vigil_kernel_selected();
+    if (v == VIGIL_KERNEL_NEON || v == VIGIL_KERNEL_DOTPROD) { vigil_gemm_s8_kn_neon(A, B, ldb, rows, cols, K, q, C, ldc); return; }
 #endif
     vigil_gemm_s8_kn_generic(A, B, ldb, rows, cols, K, q, C, ldc);
 }
@@ -143,6 +151,7 @@ int vigil_gemm_u8s8_k4_preferred(void) { return vigil_kernel_has_vnni(); }
 void vigil_gemm_u8s8_k4(const int32_t *A, const uint8_t *U, int rows, int cols, int K4,
                         const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
 #if defined(__x86_64__)
+    if (vigil_kernel_selected() == VIGIL_KERNEL_AVX512VNNI) { vigil_gemm_u8s8_k4_avx512vnni(A, U, rows, cols, K4, q, C, ldc); return; }
     if (vigil_kernel_has_vnni()) { vigil_gemm_u8s8_k4_avxvnni(A, U, rows, cols, K4, q, C, ldc); return; }
 #endif
     vigil_gemm_u8s8_k4_generic(A, U, rows, cols, K4, q, C, ldc);

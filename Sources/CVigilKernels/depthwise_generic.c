@@ -1,5 +1,8 @@
-// Portable depthwise int8 convolution (see depthwise_body.h), and the dispatcher.
+// Portable depthwise int8 convolution (see depthwise_body.h), the channel-plane driver of the
+// vectorized kernels (see depthwise_planes.h), and the dispatcher.
 #include "vigil_kernels.h"
+#include "depthwise_planes.h"
+#include <string.h>
 
 #define VIGIL_DW_NAME(x) x##_generic
 #define VIGIL_DW_ATTR
@@ -10,10 +13,27 @@ void vigil_depthwise_s8_avx2(const int8_t *X, const int8_t *W, const vigil_depth
                              const vigil_requant_rows *q, int8_t *Y);
 #endif
 
+size_t vigil_depthwise_s8_scratch_bytes(const vigil_depthwise_geometry *g) {
+    if (!vigil_dw_planar(g)) return 0;
+    const vigil_dw_layout l = vigil_dw_layout_of(g);
+    return l.pbytes + l.tbytes;
+}
+
 void vigil_depthwise_s8(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
-                        const vigil_requant_rows *q, int8_t *Y) {
+                        const vigil_requant_rows *q, void *scratch, int8_t *Y) {
+    const vigil_kernel_variant v = vigil_kernel_selected();
+    if (scratch && vigil_dw_planar(g)) {
+#if defined(__x86_64__)
+        if (v == VIGIL_KERNEL_AVX512VNNI) { vigil_depthwise_planes_avx512vnni(X, W, g, q, scratch, Y); return; }
+        if (v == VIGIL_KERNEL_AVXVNNI) { vigil_depthwise_planes_avxvnni(X, W, g, q, scratch, Y); return; }
+        if (v == VIGIL_KERNEL_AVX2) { vigil_depthwise_planes_avx2(X, W, g, q, scratch, Y); return; }
+#elif defined(__aarch64__)
+        if (v == VIGIL_KERNEL_NEON || v == VIGIL_KERNEL_DOTPROD) { vigil_depthwise_planes_neon(X, W, g, q, scratch, Y); return; }
+#endif
+    }
 #if defined(__x86_64__)
     if (vigil_kernel_has_avx2()) { vigil_depthwise_s8_avx2(X, W, g, q, Y); return; }
 #endif
+    (void)v;
     vigil_depthwise_s8_generic(X, W, g, q, Y);
 }

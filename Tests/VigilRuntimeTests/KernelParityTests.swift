@@ -10,7 +10,14 @@ import VigilModel
     struct Case: CustomTestStringConvertible, Sendable {
         var cin, cout, h, w, k, stride, pad, dilation, group: Int
         var zx: Int32
-        var testDescription: String { "conv \(cin)->\(cout) \(h)x\(w) k\(k) s\(stride) p\(pad) d\(dilation) g\(group) zx\(zx)" }
+        /// Fused activation (FusedActivation raw value) and output scale of the depthwise models; a
+        /// small output scale makes the real multiplier large (shift n <= 32), which the vector
+        /// kernels hand to the lane-by-lane requantization.
+        var act = 2
+        var outScale: Float = 0.03
+        var testDescription: String {
+            "conv \(cin)->\(cout) \(h)x\(w) k\(k) s\(stride) p\(pad) d\(dilation) g\(group) zx\(zx) act\(act) sy\(outScale)"
+        }
     }
     static let cases: [Case] = [
         Case(cin: 3, cout: 8, h: 9, w: 7, k: 3, stride: 1, pad: 1, dilation: 1, group: 1, zx: -3),
@@ -76,6 +83,19 @@ import VigilModel
         Case(cin: 5, cout: 5, h: 1, w: 40, k: 5, stride: 2, pad: 2, dilation: 1, group: 5, zx: -9),
         Case(cin: 3, cout: 3, h: 6, w: 37, k: 3, stride: 2, pad: 1, dilation: 1, group: 3, zx: 120),  // wide rows, stride 2
         Case(cin: 3, cout: 6, h: 5, w: 30, k: 3, stride: 1, pad: 1, dilation: 1, group: 3, zx: -120), // wide rows, stride 1
+        // MobileNet-shaped 3x3 layers on the vectorized channel planes: channel counts that are not
+        // a multiple of any vector width, planes smaller and larger than one vector (7x7, 15x15,
+        // 37x70), odd sizes with stride 2, zero points at the extremes, ReLU, ReLU6 and none.
+        Case(cin: 24, cout: 24, h: 7, w: 7, k: 3, stride: 1, pad: 1, dilation: 1, group: 24, zx: 127),
+        Case(cin: 17, cout: 17, h: 15, w: 15, k: 3, stride: 2, pad: 1, dilation: 1, group: 17, zx: -128, act: 1),
+        Case(cin: 5, cout: 5, h: 37, w: 70, k: 3, stride: 1, pad: 1, dilation: 1, group: 5, zx: 0, act: 0),
+        Case(cin: 9, cout: 9, h: 28, w: 33, k: 3, stride: 2, pad: 1, dilation: 1, group: 9, zx: 44),
+        Case(cin: 3, cout: 3, h: 2, w: 2, k: 3, stride: 2, pad: 1, dilation: 1, group: 3, zx: -1),     // one output
+        Case(cin: 8, cout: 8, h: 12, w: 12, k: 5, stride: 2, pad: 2, dilation: 1, group: 8, zx: 7),    // two quads per row
+        Case(cin: 6, cout: 6, h: 11, w: 9, k: 3, stride: 1, pad: 2, dilation: 2, group: 6, zx: -60),   // vertical dilation
+        // Large real multipliers (n <= 32): the lane-by-lane requantization, and saturation.
+        Case(cin: 10, cout: 10, h: 9, w: 13, k: 3, stride: 1, pad: 1, dilation: 1, group: 10, zx: 3, act: 0, outScale: 0.0004),
+        Case(cin: 7, cout: 7, h: 10, w: 10, k: 3, stride: 2, pad: 1, dilation: 1, group: 7, zx: -9, act: 2, outScale: 0.001),
     ]
 
     func depthwiseModel(_ c: Case, seed: UInt64) -> ModelBuilder {
@@ -90,24 +110,33 @@ import VigilModel
                               quantization: Quantization(scales: (0..<c.cout).map { _ in Float(rng.uniform(0.005, 0.05)) },
                                                          zeroPoints: [Int32](repeating: 0, count: c.cout), axis: 0))
         let bias = b.addConstant("b", int32: (0..<c.cout).map { _ in Int32(rng.int(-500...500)) }, shape: [c.cout])
-        let y = b.addTensor("y", .int8, oneD ? [1, c.cout, ow] : [1, c.cout, oh, ow], quantization: Quantization(scale: 0.03, zeroPoint: 11))
+        let y = b.addTensor("y", .int8, oneD ? [1, c.cout, ow] : [1, c.cout, oh, ow], quantization: Quantization(scale: c.outScale, zeroPoint: 11))
         let sp = oneD ? 1 : 2
         b.addOp(.depthwiseConv, "dw", inputs: [x, w, bias], outputs: [y], attributes: [
             Attribute(.strides, ints: [Int](repeating: c.stride, count: sp)), Attribute(.pads, ints: [Int](repeating: c.pad, count: 2 * sp)),
-            Attribute(.dilations, ints: [Int](repeating: c.dilation, count: sp)), Attribute(.group, int: c.group), Attribute(.activation, int: 2),
+            Attribute(.dilations, ints: [Int](repeating: c.dilation, count: sp)), Attribute(.group, int: c.group), Attribute(.activation, int: c.act),
         ])
         b.inputs = [x]
         b.outputs = [y]
         return b
     }
 
+    /// Every variant this CPU supports against the Swift reference; seed 1 feeds only -128 and 127.
     @Test(arguments: depthwiseCases)
     func depthwiseKernelMatchesReference(_ c: Case) throws {
+        let before = vigil_kernel_selected()
+        defer { _ = vigil_kernel_select(before) }
         for seed in 1...3 as ClosedRange<UInt64> {
             let bytes = depthwiseModel(c, seed: seed).serialize()
             var rng = SplitMix64(seed: seed &* 31)
-            let input = rng.int8s(c.cin * c.h * c.w)
-            #expect(try run(bytes, input, .optimized) == run(bytes, input, .reference), "\(c.testDescription), seed \(seed)")
+            let n = c.cin * c.h * c.w
+            let input = seed == 1 ? (0..<n).map { _ in rng.int(0...1) == 0 ? Int8.min : Int8.max } : rng.int8s(n)
+            let reference = try run(bytes, input, .reference)
+            for v in Self.variants() {
+                #expect(vigil_kernel_select(v) == 1)
+                #expect(try run(bytes, input, .optimized) == reference,
+                        "\(String(cString: vigil_kernel_name(v))) depthwise differs on \(c.testDescription), seed \(seed)")
+            }
         }
     }
 
@@ -136,6 +165,40 @@ import VigilModel
                 #expect(vigil_kernel_select(v) == 1)
                 let got = try run(bytes, input, .optimized)
                 #expect(got == reference, "\(String(cString: vigil_kernel_name(v))) differs from the Swift reference on \(c.testDescription), seed \(seed)")
+            }
+        }
+    }
+
+    /// int8 Add of same-shape tensors (vigil_add_s8) after a depthwise layer, as in a MobileNetV2
+    /// residual: every variant against the Swift reference. Scale ratios near 1 use the 32-bit split
+    /// of the kernel (shift 17...47); a tiny one (shift past 47) its 64-bit loop; fused ReLU and none.
+    @Test(arguments: [(Float(0.05), Float(0.04), Float(0.06), 0), (Float(0.02), Float(0.09), Float(0.03), 1),
+                      (Float(0.05), Float(0.03), Float(0.5), 0), (Float(1e-7), Float(2e-7), Float(0.5), 1)])
+    func addKernelMatchesReference(_ sx: Float, _ sd: Float, _ sy: Float, _ act: Int) throws {
+        let before = vigil_kernel_selected()
+        defer { _ = vigil_kernel_select(before) }
+        var rng = SplitMix64(seed: 99)
+        var b = ModelBuilder()
+        let x = b.addTensor("x", .int8, [1, 6, 9, 11], quantization: Quantization(scale: sx, zeroPoint: -20))
+        let w = b.addConstant("w", int8: rng.int8s(6 * 9, -127...127), shape: [6, 1, 3, 3],
+                              quantization: Quantization(scales: [Float](repeating: 0.01, count: 6), zeroPoints: [Int32](repeating: 0, count: 6), axis: 0))
+        let d = b.addTensor("d", .int8, [1, 6, 9, 11], quantization: Quantization(scale: sd, zeroPoint: 33))
+        b.addOp(.depthwiseConv, "dw", inputs: [x, w], outputs: [d], attributes: [
+            Attribute(.pads, ints: [1, 1, 1, 1]), Attribute(.group, int: 6),
+        ])
+        let y = b.addTensor("y", .int8, [1, 6, 9, 11], quantization: Quantization(scale: sy, zeroPoint: -3))
+        b.addOp(.add, "add", inputs: [x, d], outputs: [y], attributes: [Attribute(.activation, int: act)])
+        b.inputs = [x]
+        b.outputs = [y]
+        let bytes = b.serialize()
+        for seed in 1...3 as ClosedRange<UInt64> {
+            var r = SplitMix64(seed: seed)
+            let input = seed == 1 ? (0..<594).map { _ in r.int(0...1) == 0 ? Int8.min : Int8.max } : r.int8s(594)
+            let reference = try run(bytes, input, .reference)
+            for v in Self.variants() {
+                #expect(vigil_kernel_select(v) == 1)
+                #expect(try run(bytes, input, .optimized) == reference,
+                        "\(String(cString: vigil_kernel_name(v))) add differs, scales \(sx) \(sd) \(sy), seed \(seed)")
             }
         }
     }

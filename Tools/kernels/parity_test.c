@@ -105,6 +105,78 @@ static int check_direct(int trial, int *checked) {
     return failures;
 }
 
+/* vigil_depthwise_s8 (every variant, with its scratch) against the definition: acc = bias + sum over
+ * taps inside the input of (x - zx) * w, then vigil_requantize. Shapes cover the vectorized planes
+ * (stride 1 and 2, kernels of 1 to 9 columns, vertical dilation, asymmetric padding, planes from 1x1
+ * to wider than a vector, channel multipliers) and the fallbacks (stride 3, mixed strides, horizontal
+ * dilation); shifts from 20 to 50 reach both the vector requantization (n >= 32 or 33) and the
+ * lane-by-lane one; ReLU and ReLU6-style clamps. */
+static int check_depthwise(int trial, int *checked) {
+    vigil_depthwise_geometry g;
+    const int odd = trial % 10 == 9;
+    g.channels = 1 + next() % 6; g.multiplier = trial % 4 == 3 ? 2 : 1;
+    g.k_h = trial % 7 == 0 ? 1 + next() % 5 : 3; g.k_w = trial % 7 == 0 ? 1 + next() % 9 : 3;
+    g.stride_h = odd ? 1 + next() % 3 : 1 + trial % 2; g.stride_w = odd ? 1 + next() % 3 : g.stride_h;
+    g.dilation_h = trial % 5 == 1 ? 2 : 1; g.dilation_w = odd && next() % 2 ? 2 : 1;
+    g.pad_top = next() % 3; g.pad_left = next() % 3;
+    const int pb = next() % 3, pr = next() % 3;
+    g.in_h = 1 + next() % (trial % 3 == 0 ? 40 : 9); g.in_w = 1 + next() % (trial % 3 == 0 ? 150 : 12);
+    const int eh = (g.k_h - 1) * g.dilation_h + 1, ew = (g.k_w - 1) * g.dilation_w + 1;
+    if (g.in_h + g.pad_top + pb < eh) g.in_h = eh;
+    if (g.in_w + g.pad_left + pr < ew) g.in_w = ew;
+    g.out_h = (g.in_h + g.pad_top + pb - eh) / g.stride_h + 1;
+    g.out_w = (g.in_w + g.pad_left + pr - ew) / g.stride_w + 1;
+    const int extreme = trial % 6 == 0;
+    g.input_zero_point = extreme ? (next() & 1 ? -128 : 127) : (int32_t)(next() % 256) - 128;
+    const int oc = g.channels * g.multiplier, ka = g.k_h * g.k_w;
+    const int nin = g.channels * g.in_h * g.in_w, nout = oc * g.out_h * g.out_w;
+    int8_t *X = malloc(nin), *Wt = malloc((size_t)oc * ka), *ref = malloc(nout), *got = malloc(nout);
+    for (int i = 0; i < nin; i++) X[i] = extreme ? (next() & 1 ? 127 : -128) : (int8_t)next();
+    for (int i = 0; i < oc * ka; i++) Wt[i] = extreme ? (next() & 1 ? 127 : -127) : (int8_t)(next() % 255 - 127);
+    int32_t *bias = malloc(4 * oc), *mult = malloc(4 * oc), *shift = malloc(4 * oc);
+    for (int r = 0; r < oc; r++) {
+        bias[r] = extreme && r % 2 ? (next() & 1 ? INT32_MAX - 3 : INT32_MIN + 3) : (int32_t)(next() % 20001) - 10000;
+        mult[r] = next() % 17 == 0 ? 0 : (int32_t)((1u << 30) + (next() % (1u << 30)));
+        shift[r] = 20 + (int32_t)(next() % 31);
+    }
+    int32_t zp = (int32_t)(next() % 256) - 128, lo = -128, hi = 127;
+    if (trial % 3 == 1) lo = zp;                                   /* relu */
+    if (trial % 3 == 2) { lo = zp > -100 ? zp : -100; hi = lo + (int32_t)(next() % 40); if (hi > 127) hi = 127; } /* relu6-like */
+    vigil_requant_rows q = {bias, mult, shift, zp, lo, hi};
+    for (int o = 0; o < oc; o++)
+        for (int oy = 0; oy < g.out_h; oy++)
+            for (int ox = 0; ox < g.out_w; ox++) {
+                int32_t acc = 0;
+                for (int ky = 0; ky < g.k_h; ky++)
+                    for (int kx = 0; kx < g.k_w; kx++) {
+                        int iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h, ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
+                        if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
+                        acc += (X[((o / g.multiplier) * g.in_h + iy) * g.in_w + ix] - g.input_zero_point) * Wt[o * ka + ky * g.k_w + kx];
+                    }
+                acc = (int32_t)((uint32_t)acc + (uint32_t)bias[o]);
+                ref[(o * g.out_h + oy) * g.out_w + ox] = (int8_t)vigil_requantize(acc, mult[o], shift[o], zp, lo, hi);
+            }
+    const size_t sb = vigil_depthwise_s8_scratch_bytes(&g);
+    uint8_t *scratch = sb ? malloc(sb) : NULL;
+    int failures = 0;
+    for (int v = 0; v < VIGIL_KERNEL_COUNT; v++) {
+        if (!vigil_kernel_supported((vigil_kernel_variant)v)) continue;
+        vigil_kernel_select((vigil_kernel_variant)v);
+        if (scratch) memset(scratch, (int)(next() & 0xFF), sb);
+        memset(got, 0x55, nout);
+        vigil_depthwise_s8(X, Wt, &g, &q, scratch, got);
+        (*checked)++;
+        if (memcmp(ref, got, nout) != 0) {
+            failures++;
+            fprintf(stderr, "%s depthwise differs from the definition: c%d x%d %dx%d k%dx%d s%d,%d d%d,%d p%d,%d zx %d\n",
+                    vigil_kernel_name((vigil_kernel_variant)v), g.channels, g.multiplier, g.in_h, g.in_w, g.k_h, g.k_w,
+                    g.stride_h, g.stride_w, g.dilation_h, g.dilation_w, g.pad_top, g.pad_left, g.input_zero_point);
+        }
+    }
+    free(scratch); free(X); free(Wt); free(ref); free(got); free(bias); free(mult); free(shift);
+    return failures;
+}
+
 /* vigil_maxpool_s8 and vigil_global_avgpool_s8 against the definitions (padding never wins; the
  * average requantizes the wrapped sum of x - zero point). */
 static int check_pools(void) {
@@ -178,10 +250,39 @@ static int check_quantize(void) {
     return failures;
 }
 
+/* vigil_add_s8 (every variant) against the int64 definition, for shifts 1..62 (the 32-bit split
+ * path covers 17..47) and multipliers up to 2^31. */
+static int check_add(void) {
+    int failures = 0;
+    static int8_t A[300], B[300], R[300], Y[300];
+    for (int t = 0; t < 3000; t++) {
+        const int count = 1 + (int)(next() % 300);
+        const int32_t n = 1 + (int32_t)(next() % 62), za = (int32_t)(next() % 256) - 128, zb = (int32_t)(next() % 256) - 128;
+        const int32_t zy = (int32_t)(next() % 256) - 128, lo = t % 2 ? zy : -128, hi = t % 3 ? 127 : (lo + 60 > 127 ? 127 : lo + 60);
+        const int64_t top = (int64_t)1 << (n < 31 ? n : 31);
+        const int64_t ma = t % 11 == 0 ? top : (int64_t)(next() % (uint64_t)(top + 1));
+        const int64_t mb = t % 13 == 0 ? top : (int64_t)(next() % (uint64_t)(top + 1));
+        for (int i = 0; i < count; i++) {
+            A[i] = t % 5 == 0 ? (next() & 1 ? 127 : -128) : (int8_t)next();
+            B[i] = t % 7 == 0 ? (next() & 1 ? 127 : -128) : (int8_t)next();
+            const int64_t v = (((int64_t)A[i] - za) * ma + ((int64_t)B[i] - zb) * mb + ((int64_t)1 << (n - 1))) >> n;
+            const int64_t y = v + zy < lo ? lo : (v + zy > hi ? hi : v + zy);
+            R[i] = (int8_t)y;
+        }
+        for (int v = 0; v < VIGIL_KERNEL_COUNT; v++) {
+            if (!vigil_kernel_select((vigil_kernel_variant)v)) continue;
+            memset(Y, 0x55, sizeof Y);
+            vigil_add_s8(A, B, count, za, zb, ma, mb, n, zy, lo, hi, Y);
+            if (memcmp(R, Y, count) != 0) { failures++; fprintf(stderr, "%s add differs: n %d\n", vigil_kernel_name((vigil_kernel_variant)v), n); }
+        }
+    }
+    return failures;
+}
+
 int main(void) {
     int failures = 0, checked = 0;
     for (int trial = 0; trial < 400; trial++) {
-        int rows = 1 + next() % 19, cols = 1 + next() % 23, K = 1 + next() % 300;
+        int rows = 1 + next() % 19, cols = 1 + next() % (trial % 4 == 0 ? 200 : 23), K = 1 + next() % 300;
         int8_t *A = malloc(rows * K), *B = malloc(cols * K), *C0 = malloc(rows * cols), *C1 = malloc(rows * cols);
         int extreme = trial % 5 == 0;
         for (int i = 0; i < rows * K; i++) A[i] = extreme ? (next() & 1 ? 127 : -127) : (int8_t)next();
@@ -241,7 +342,9 @@ int main(void) {
         free(A); free(B); free(C0); free(C1); free(bias); free(mult); free(shift);
     }
     for (int trial = 0; trial < 300; trial++) failures += check_direct(trial, &checked);
+    for (int trial = 0; trial < 1500; trial++) failures += check_depthwise(trial, &checked);
     failures += check_pools();
+    failures += check_add();
     failures += check_quantize();
     printf("parity: %d variant runs checked", checked);
     for (int v = 0; v < VIGIL_KERNEL_COUNT; v++)

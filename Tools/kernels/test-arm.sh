@@ -9,10 +9,11 @@ for tool in aarch64-linux-gnu-gcc qemu-aarch64 cc; do
 done
 OUT=.build-kernels
 mkdir -p "$OUT"
-SRC=(Sources/CVigilKernels/cpu_features.c Sources/CVigilKernels/gemm_generic.c Sources/CVigilKernels/arm/gemm_neon.c
-     Sources/CVigilKernels/x86/gemm_avx2.c Sources/CVigilKernels/x86/gemm_kn_avx2.c Sources/CVigilKernels/x86/gemm_vnni.c Sources/CVigilKernels/x86/pack_quads_avx2.c
+SRC=(Sources/CVigilKernels/cpu_features.c Sources/CVigilKernels/gemm_generic.c Sources/CVigilKernels/arm/gemm_neon.c Sources/CVigilKernels/arm/gemm_kn_neon.c
+     Sources/CVigilKernels/x86/gemm_avx2.c Sources/CVigilKernels/x86/gemm_kn_avx2.c Sources/CVigilKernels/x86/gemm_vnni.c Sources/CVigilKernels/x86/gemm_vnni_avx512.c Sources/CVigilKernels/x86/pack_quads_avx2.c
      Sources/CVigilKernels/depthwise_generic.c Sources/CVigilKernels/x86/depthwise_avx2.c
-     Sources/CVigilKernels/conv_direct_generic.c Sources/CVigilKernels/x86/conv_direct_vnni.c Sources/CVigilKernels/pool.c Sources/CVigilKernels/x86/pad_quads_avx2.c Sources/CVigilKernels/x86/conv_direct_avx512.c Sources/CVigilKernels/quantize.c
+     Sources/CVigilKernels/x86/depthwise_avx512.c Sources/CVigilKernels/x86/depthwise_planes_avx2.c Sources/CVigilKernels/arm/depthwise_neon.c
+     Sources/CVigilKernels/conv_direct_generic.c Sources/CVigilKernels/x86/conv_direct_vnni.c Sources/CVigilKernels/pool.c Sources/CVigilKernels/x86/pad_quads_avx2.c Sources/CVigilKernels/x86/conv_direct_avx512.c Sources/CVigilKernels/quantize.c Sources/CVigilKernels/add.c
      Tools/kernels/parity_test.c)
 # Baseline armv8-a everywhere except the dot-product kernel, which is only called when the CPU has it.
 aarch64-linux-gnu-gcc -O2 -march=armv8.2-a+dotprod -I Sources/CVigilKernels/include -c -o "$OUT/gemm_dotprod.o" \

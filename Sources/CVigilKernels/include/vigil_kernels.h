@@ -69,7 +69,7 @@ void vigil_pack_pairs_s8(const int8_t *A, int rows, int K, int32_t *P);
 /// vigil_pack_pairs_s8 — the layout of a convolution: B is the input plane of a 1x1 convolution
 /// ([K = Cin][N = H*W], read in place) or an im2col buffer, C is NCHW. Used when
 /// `vigil_gemm_s8_kn_preferred()` says so (AVX2: vectorized across output positions in 4x8
-/// tiles); other variants use the row-dot kernel above.
+/// tiles; NEON and dotprod: 4x16 tiles with SMLAL); the VNNI variants use the quad GEMM below.
 void vigil_gemm_s8_kn(const int32_t *Apairs, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
                       const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc);
 /// 1 if the selected variant has a vectorized `vigil_gemm_s8_kn`.
@@ -101,8 +101,16 @@ typedef struct {
 /// Depthwise convolution: output channel oc = c * multiplier + m reads input channel c with filter
 /// W[oc] (k_h * k_w int8); acc = bias[oc] + sum (x - zx) * w over taps inside the input (padding
 /// contributes nothing), then the row's requantization. The Swift reference is DepthwiseConvOp.
+/// `scratch` holds vigil_depthwise_s8_scratch_bytes(g) bytes (any alignment; NULL when that is 0).
 void vigil_depthwise_s8(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
-                        const vigil_requant_rows *q, int8_t *Y);
+                        const vigil_requant_rows *q, void *scratch, int8_t *Y);
+/// Scratch bytes of vigil_depthwise_s8 for this geometry, the same for every variant: the padded
+/// input plane(s) of one channel and one flattened output plane when the shape has a vectorized
+/// path (stride 1 or 2 in both directions, no horizontal dilation), else 0.
+size_t vigil_depthwise_s8_scratch_bytes(const vigil_depthwise_geometry *g);
+/// The portable reference (no scratch), for tests.
+void vigil_depthwise_s8_generic(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
+                                const vigil_requant_rows *q, int8_t *Y);
 
 /// Direct convolution for VPDPBUSD-class instructions (no im2col buffer). The input is first copied
 /// by vigil_conv_pad_rows_u8 or vigil_conv_pad_quads_u8 into a padded buffer of x + 128 (padding:
@@ -143,6 +151,11 @@ void vigil_maxpool_s8(const int8_t *X, const vigil_pool_geometry *g, int8_t *Y);
 /// over the `area` elements of each plane (AveragePoolOp with the whole plane as window).
 void vigil_global_avgpool_s8(const int8_t *X, int planes, int area, int32_t zero_in, int32_t m, int32_t n,
                              int32_t zero_out, int8_t *Y);
+
+/// int8 Add of two same-shape tensors (AddOp, docs/FORMAT.md "Add"): Y[i] = clamp(zy +
+/// (((A[i] - za) * ma + (B[i] - zb) * mb + 2^(n-1)) >> n), lo, hi) with 64-bit products, n in [1, 62].
+void vigil_add_s8(const int8_t *A, const int8_t *B, int count, int32_t za, int32_t zb, int64_t ma, int64_t mb,
+                  int32_t n, int32_t zy, int32_t lo, int32_t hi, int8_t *Y);
 
 /// float32 -> int8 Quantize with one scale: Y[i] = clamp(clamp(round_half_even(X[i] / scale),
 /// -2^30, 2^30) + zero_point, lo, hi), NaN -> clamp(zero_point, lo, hi) (QuantizeOp's rule).

@@ -2,7 +2,9 @@
 // 16 channels by 8 output positions (eight accumulators, one weight load and eight broadcasts
 // per reduction quad). The same packed weights and offsets as the AVX-VNNI kernel. Requantization
 // uses what AVX-512 adds over AVX2 — 64-bit arithmetic shifts by a per-lane count (VPSRAVQ) and
-// 64-bit min/max — so it is the rule of vigil_requantize step for step.
+// 64-bit min/max — so it is the rule of vigil_requantize step for step; blocks whose 16 channels all
+// have n >= 33 take the cheaper exact form of depthwise_avx512.c (high halves of VPMULDQ, a 32-bit
+// rounding shift, saturating packs). The accumulators start at the bias.
 #if defined(__x86_64__)
 #include "vigil_kernels.h"
 #include <immintrin.h>
@@ -12,21 +14,33 @@
 
 typedef struct {
     __m512i bias, mult, mult_odd, shift_even, shift_odd, round_even, round_odd, lo, hi, zp;
+    // Every channel of the block has n >= 33: (floor(acc * m / 2^32) + 2^(n-33)) >> (n - 32) per lane.
+    int fast;
+    __m512i round32, shift32, zp16, lo8, hi8;
 } lanes16;
 
 VIGIL_AVX512 static lanes16 lanes16_setup(const vigil_requant_rows *q, int r0, int rows) {
-    int32_t b[16], m[16];
+    int32_t b[16], m[16], r32[16], s32[16];
     int64_t se[8], so[8], re[8], ro[8];
+    lanes16 l;
+    l.fast = 1;
     for (int j = 0; j < 16; j++) {
         const int r = r0 + j, valid = r < rows;
         // Lanes past the last channel requantize with multiplier 0 and are never stored.
-        const int32_t n = valid ? q->shift[r] : 1;
+        const int32_t n = valid ? q->shift[r] : 33;
         b[j] = valid ? q->bias[r] : 0;
         m[j] = valid ? q->multiplier[r] : 0;
         (j & 1 ? so : se)[j / 2] = n;
         (j & 1 ? ro : re)[j / 2] = (int64_t)1 << (n - 1);
+        if (n < 33) l.fast = 0;
+        r32[j] = n >= 33 ? 1 << (n - 33) : 0;
+        s32[j] = n >= 33 ? n - 32 : 0;
     }
-    lanes16 l;
+    l.round32 = _mm512_loadu_si512(r32);
+    l.shift32 = _mm512_loadu_si512(s32);
+    l.zp16 = _mm512_set1_epi16((short)q->zero_point);
+    l.lo8 = _mm512_set1_epi8((char)q->lo);
+    l.hi8 = _mm512_set1_epi8((char)q->hi);
     l.bias = _mm512_loadu_si512(b);
     l.mult = _mm512_loadu_si512(m);
     l.mult_odd = _mm512_srli_epi64(l.mult, 32);
@@ -42,14 +56,21 @@ VIGIL_AVX512 static lanes16 lanes16_setup(const vigil_requant_rows *q, int r0, i
     return l;
 }
 
-/// 16 int32 results in [lo, hi], lane j = channel r0 + j.
+/// 16 int32 results in [lo, hi], lane j = channel r0 + j (acc already includes the bias).
 VIGIL_AVX512 static inline __m512i lanes16_requantize(__m512i acc, const lanes16 *l) {
-    acc = _mm512_add_epi32(acc, l->bias);
     __m512i even = _mm512_add_epi64(_mm512_mul_epi32(acc, l->mult), l->round_even);
     __m512i odd = _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), l->mult_odd), l->round_odd);
     even = _mm512_min_epi64(_mm512_max_epi64(_mm512_srav_epi64(even, l->shift_even), l->lo), l->hi);
     odd = _mm512_min_epi64(_mm512_max_epi64(_mm512_srav_epi64(odd, l->shift_odd), l->lo), l->hi);
     return _mm512_add_epi32(_mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32)), l->zp);
+}
+
+/// The fast path's value minus the zero point (exact in int32, possibly beyond int16).
+VIGIL_AVX512 static inline __m512i lanes16_fast(__m512i acc, const lanes16 *l) {
+    const __m512i e = _mm512_mul_epi32(acc, l->mult);
+    const __m512i o = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), l->mult_odd);
+    const __m512i h = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(e, 32), o);
+    return _mm512_srav_epi32(_mm512_add_epi32(h, l->round32), l->shift32);
 }
 
 /// Lane j: the four output bytes (positions p..p+3) of channel j, in memory order.
@@ -58,6 +79,22 @@ VIGIL_AVX512 static inline __m512i bytes4(__m512i y0, __m512i y1, __m512i y2, __
     __m512i v = _mm512_or_si512(_mm512_and_si512(y0, low), _mm512_slli_epi32(_mm512_and_si512(y1, low), 8));
     v = _mm512_or_si512(v, _mm512_slli_epi32(_mm512_and_si512(y2, low), 16));
     return _mm512_or_si512(v, _mm512_slli_epi32(y3, 24));
+}
+
+/// Lane j: the four output bytes (positions p..p+3) of channel j, in memory order, from four
+/// accumulator vectors (positions p..p+3). Fast path: requantized, packed with saturation, the zero
+/// point added with saturation in int16, the 4x4 bytes of each 128-bit lane transposed, clamped to
+/// [lo, hi] — the same bytes as vigil_requantize, since a value beyond int16 stays beyond int8 after
+/// adding a zero point in [-128, 127].
+VIGIL_AVX512 static inline __m512i quad_bytes(__m512i y0, __m512i y1, __m512i y2, __m512i y3, const lanes16 *l) {
+    if (!l->fast)
+        return bytes4(lanes16_requantize(y0, l), lanes16_requantize(y1, l), lanes16_requantize(y2, l), lanes16_requantize(y3, l));
+    y0 = lanes16_fast(y0, l); y1 = lanes16_fast(y1, l); y2 = lanes16_fast(y2, l); y3 = lanes16_fast(y3, l);
+    const __m512i a = _mm512_adds_epi16(_mm512_packs_epi32(y0, y1), l->zp16);
+    const __m512i b = _mm512_adds_epi16(_mm512_packs_epi32(y2, y3), l->zp16);
+    const __m512i transpose = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+    const __m512i v = _mm512_shuffle_epi8(_mm512_packs_epi16(a, b), transpose);
+    return _mm512_min_epi8(_mm512_max_epi8(v, l->lo8), l->hi8);
 }
 
 VIGIL_AVX512
@@ -73,7 +110,7 @@ void vigil_conv_u8s8_direct_avx512vnni(const int32_t *W, int rows, const uint8_t
             // Missing positions of the last tile re-read the last valid one; their results are dropped.
             const uint8_t *a[8];
             for (int i = 0; i < 8; i++) a[i] = base + (ptrdiff_t)(p0 + (i < np ? i : np - 1)) * pos_stride;
-            __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+            __m512i s0 = l.bias, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
             const int32_t *w = wb;
             for (int k = 0; k < K4; k++, w += 16) {
                 const __m512i wv = _mm512_loadu_si512(w);
@@ -85,20 +122,17 @@ void vigil_conv_u8s8_direct_avx512vnni(const int32_t *W, int rows, const uint8_t
 #undef VIGIL_STEP
             }
             int32_t lo[16], hi[16];
-            _mm512_storeu_si512(lo, bytes4(lanes16_requantize(s0, &l), lanes16_requantize(s1, &l),
-                                           lanes16_requantize(s2, &l), lanes16_requantize(s3, &l)));
+            _mm512_storeu_si512(lo, quad_bytes(s0, s1, s2, s3, &l));
             int8_t *y = Y + (ptrdiff_t)r0 * ldc + p0;
             if (np == 8) {
-                _mm512_storeu_si512(hi, bytes4(lanes16_requantize(s4, &l), lanes16_requantize(s5, &l),
-                                               lanes16_requantize(s6, &l), lanes16_requantize(s7, &l)));
+                _mm512_storeu_si512(hi, quad_bytes(s4, s5, s6, s7, &l));
                 for (int j = 0; j < valid; j++) {
                     const uint64_t v = (uint64_t)(uint32_t)lo[j] | (uint64_t)(uint32_t)hi[j] << 32;
                     memcpy(y + j * ldc, &v, 8);
                 }
             } else {
                 if (np > 4)
-                    _mm512_storeu_si512(hi, bytes4(lanes16_requantize(s4, &l), lanes16_requantize(s5, &l),
-                                                   lanes16_requantize(s6, &l), lanes16_requantize(s7, &l)));
+                    _mm512_storeu_si512(hi, quad_bytes(s4, s5, s6, s7, &l));
                 for (int j = 0; j < valid; j++) {
                     memcpy(y + j * ldc, &lo[j], (size_t)(np < 4 ? np : 4));
                     if (np > 4) memcpy(y + j * ldc + 4, &hi[j], (size_t)(np - 4));

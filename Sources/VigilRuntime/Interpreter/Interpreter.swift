@@ -47,6 +47,7 @@ enum PreparedOp {
     var scratchBytes: Int {
         switch self {
         case .conv(let o): o.scratchBytes
+        case .depthwiseConv(let o): o.scratchBytes
         default: 0
         }
     }

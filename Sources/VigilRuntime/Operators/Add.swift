@@ -1,4 +1,7 @@
 internal import VigilModel
+#if canImport(CVigilKernels)
+internal import CVigilKernels
+#endif
 
 /// Elementwise addition with NumPy broadcasting and a fused activation.
 ///
@@ -11,6 +14,9 @@ struct AddOp {
     var za: Int64 = 0, zb: Int64 = 0, zy: Int32 = 0, ma: Int64 = 0, mb: Int64 = 0, n: Int64 = 1
     var lo: Int32 = -128, hi: Int32 = 127
     var flo: Float = -.infinity, fhi: Float = .infinity
+    /// int8 inputs of the output's shape (no broadcasting) go through vigil_add_s8.
+    var useKernel = false
+    var count = 0
 
     init(_ c: OpContext) throws(VigilError) {
         try c.expectOperands(inputs: 2...2)
@@ -25,6 +31,11 @@ struct AddOp {
             (za, zb, zy) = (Int64(z0), Int64(z1), z2)
             (lo, hi) = activationRange(act, clipMin: cmin, clipMax: cmax, scale: s2, zeroPoint: z2)
             (ma, mb, n) = try AddOp.multipliers(Double(s0) / Double(s2), Double(s1) / Double(s2))
+            #if canImport(CVigilKernels)
+            let ys = c.tensor(y).shape
+            count = c.tensor(y).elementCount
+            useKernel = c.optimized && c.tensor(a).shape == ys && c.tensor(b).shape == ys && count <= Int(Int32.max)
+            #endif
         } else {
             try c.expect(a, dtype: .float32, "input 0"); try c.expect(b, dtype: .float32, "input 1")
             try c.expect(y, dtype: .float32, "output")
@@ -49,6 +60,12 @@ struct AddOp {
         if isInt8 {
             let A = t[a].assumingMemoryBound(to: Int8.self), B = t[b].assumingMemoryBound(to: Int8.self)
             let Y = t[y].assumingMemoryBound(to: Int8.self)
+            #if canImport(CVigilKernels)
+            if useKernel {
+                vigil_add_s8(A, B, Int32(count), Int32(za), Int32(zb), ma, mb, Int32(n), zy, lo, hi, Y)
+                return
+            }
+            #endif
             let round = Int64(1) << (n - 1)
             forEachBroadcast(shape, sa, sb) { o, i, j in
                 let s = (Int64(A[i]) - za) * ma + (Int64(B[j]) - zb) * mb

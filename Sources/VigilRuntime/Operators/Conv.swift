@@ -41,6 +41,10 @@ struct ConvOp {
     /// Use vigil_conv_u8s8_direct: the input copied once into a padded x + 128 buffer (scratch),
     /// no im2col. `direct` describes that buffer and the quad offsets.
     var direct: DirectConvPlan? = nil
+    /// One input channel and no groups (the first layer of an image or waveform network): run as a
+    /// depthwise convolution with multiplier Cout, whose channel-plane kernels vectorize across
+    /// output positions (vigil_depthwise_s8 with its scratch).
+    var singleChannel = false
 
     init(_ c: OpContext) throws(VigilError) {
         try c.expectOperands(inputs: 2...3)
@@ -120,15 +124,17 @@ struct ConvOp {
                 // (the quad layout always needs its scratch, pointwise or not)
                 // Convolutions with a spatial kernel skip im2col where the direct kernel is vectorized
                 // (1x1 ones already read their input in place through the quad packing).
-                // With AVX512-VNNI the direct kernel's 512-bit tiles also beat the quad GEMM on 1x1
-                // convolutions, which it sees as 1D ones over the flattened plane.
-                let wide = vigil_kernel_selected() == VIGIL_KERNEL_AVX512VNNI
-                if quadLayout && (!pointwise || wide) && groups == 1 && vigil_conv_u8s8_direct_preferred() != 0 {
-                    var dg = g
-                    if pointwise { (dg.inW, dg.outW, dg.inH, dg.outH) = (g.inH * g.inW, g.outH * g.outW, 1, 1) }
-                    let plan = DirectConvPlan(dg, weights: wv, bias: bias, inZero: inZero)
+                // 1x1 ones go through the quad GEMM, whose AVX512-VNNI tiles (lanes = positions) need no
+                // transposition of the results and requantize with per-row broadcasts.
+                if quadLayout && !pointwise && groups == 1 && vigil_conv_u8s8_direct_preferred() != 0 {
+                    let plan = DirectConvPlan(g, weights: wv, bias: bias, inZero: inZero)
                     direct = plan
                     scratchBytes = plan.scratchBytes
+                }
+                if groups == 1 && g.inChannels == 1 {
+                    var geo = depthwiseKernelGeometry(g, multiplier: g.outChannels, inZero: inZero)
+                    let bytes = vigil_depthwise_s8_scratch_bytes(&geo)
+                    if bytes > 0 { (singleChannel, direct, scratchBytes) = (true, nil, bytes) }
                 }
             }
             #endif
@@ -151,7 +157,7 @@ struct ConvOp {
         if isInt8 {
             #if canImport(CVigilKernels)
             if useKernel {
-                if let d = direct { evalDirect(t, d) } else if quadLayout { evalQuads(t) } else if columnsLayout { evalColumns(t) } else { evalKernel(t) }
+                if singleChannel { evalSingleChannel(t) } else if let d = direct { evalDirect(t, d) } else if quadLayout { evalQuads(t) } else if columnsLayout { evalColumns(t) } else { evalKernel(t) }
                 return
             }
             #endif
@@ -162,12 +168,30 @@ struct ConvOp {
     }
 
     #if canImport(CVigilKernels)
+    /// int8 through vigil_depthwise_s8 (one input channel, Cout filters; same weight layout).
+    func evalSingleChannel(_ t: SlotTable) {
+        var geo = depthwiseKernelGeometry(g, multiplier: g.outChannels, inZero: inZero)
+        bias.withUnsafeBufferPointer { b in
+        multipliers.withUnsafeBufferPointer { m in
+        shifts.withUnsafeBufferPointer { s in
+            var q = vigil_requant_rows(bias: b.baseAddress!, multiplier: m.baseAddress!, shift: s.baseAddress!,
+                                       zero_point: outZero, lo: lo, hi: hi)
+            let inPlane = g.inH * g.inW, outPlane = g.outChannels * g.outH * g.outW
+            for n in 0..<g.batch {
+                vigil_depthwise_s8(t[x].assumingMemoryBound(to: Int8.self) + n * inPlane, t[w].assumingMemoryBound(to: Int8.self),
+                                   &geo, &q, t[scratch], t[y].assumingMemoryBound(to: Int8.self) + n * outPlane)
+            }
+        }
+        }
+        }
+    }
+
     /// int8 through vigil_conv_u8s8_direct, one call per output row.
     func evalDirect(_ t: SlotTable, _ d: DirectConvPlan) {
         let X = UnsafePointer<Int8>(t[x].assumingMemoryBound(to: Int8.self))
         let Y = t[y].assumingMemoryBound(to: Int8.self)
         let P = t[scratch].assumingMemoryBound(to: UInt8.self)
-        let g = d.geometry  // (a 1x1 convolution's plane flattened to one row)
+        let g = d.geometry
         let spatial = g.outH * g.outW
         let pad = UInt8(truncatingIfNeeded: inZero &+ 128)
         d.weights.withUnsafeBufferPointer { pw in

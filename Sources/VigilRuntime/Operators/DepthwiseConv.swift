@@ -18,10 +18,14 @@ struct DepthwiseConvOp {
     var useKernel = false
     var multipliers: [Int32] = []
     var shifts: [Int32] = []
+    /// The padded channel planes of the vectorized kernel (vigil_depthwise_s8_scratch_bytes).
+    var scratch: Int
+    var scratchBytes = 0
 
     init(_ c: OpContext) throws(VigilError) {
         try c.expectOperands(inputs: 2...3)
         x = try c.input(0); w = try c.input(1); y = c.output
+        scratch = c.scratchSlot
         try c.expectConstant(w, "weight")
         let ws = c.tensor(w).shape, xs = c.tensor(x).shape
         guard ws.count == xs.count, ws.count >= 3, ws[1] == 1, ws[0] % xs[1] == 0 else {
@@ -55,6 +59,8 @@ struct DepthwiseConvOp {
                 useKernel = true
                 multipliers = requant.map(\.multiplier)
                 shifts = requant.map(\.shift)
+                var geo = kernelGeometry
+                scratchBytes = vigil_depthwise_s8_scratch_bytes(&geo)
             }
             #endif
         } else {
@@ -71,14 +77,15 @@ struct DepthwiseConvOp {
         }
     }
 
+    #if canImport(CVigilKernels)
+    var kernelGeometry: vigil_depthwise_geometry { depthwiseKernelGeometry(g, multiplier: multiplier, inZero: inZero) }
+    #endif
+
     func eval(_ t: SlotTable) {
         #if canImport(CVigilKernels)
         if useKernel {
-            var geo = vigil_depthwise_geometry(
-                channels: Int32(g.inChannels), multiplier: Int32(multiplier), in_h: Int32(g.inH), in_w: Int32(g.inW),
-                out_h: Int32(g.outH), out_w: Int32(g.outW), k_h: Int32(g.kH), k_w: Int32(g.kW),
-                stride_h: Int32(g.strideH), stride_w: Int32(g.strideW), dilation_h: Int32(g.dilationH), dilation_w: Int32(g.dilationW),
-                pad_top: Int32(g.padTop), pad_left: Int32(g.padLeft), input_zero_point: inZero)
+            var geo = kernelGeometry
+            let work: UnsafeMutableRawPointer? = scratchBytes > 0 ? t[scratch] : nil
             bias.withUnsafeBufferPointer { b in
             multipliers.withUnsafeBufferPointer { m in
             shifts.withUnsafeBufferPointer { s in
@@ -87,7 +94,7 @@ struct DepthwiseConvOp {
                 let inPlane = g.inChannels * g.inH * g.inW, outPlane = g.outChannels * g.outH * g.outW
                 for n in 0..<g.batch {
                     vigil_depthwise_s8(t[x].assumingMemoryBound(to: Int8.self) + n * inPlane, t[w].assumingMemoryBound(to: Int8.self),
-                                       &geo, &q, t[y].assumingMemoryBound(to: Int8.self) + n * outPlane)
+                                       &geo, &q, work, t[y].assumingMemoryBound(to: Int8.self) + n * outPlane)
                 }
             }
             }
@@ -143,3 +150,17 @@ struct DepthwiseConvOp {
         }
     }
 }
+
+#if canImport(CVigilKernels)
+/// The C kernel's geometry. A 1D layer (one row in, one row out) gets its horizontal stride as the
+/// vertical one too — the same convolution, and the shape the channel-plane kernels take.
+func depthwiseKernelGeometry(_ g: ConvGeometry, multiplier: Int, inZero: Int32) -> vigil_depthwise_geometry {
+    let oneRow = g.inH == 1 && g.outH == 1 && g.kH == 1 && g.padTop == 0
+    return vigil_depthwise_geometry(
+        channels: Int32(g.inChannels), multiplier: Int32(multiplier), in_h: Int32(g.inH), in_w: Int32(g.inW),
+        out_h: Int32(g.outH), out_w: Int32(g.outW), k_h: Int32(g.kH), k_w: Int32(g.kW),
+        stride_h: Int32(oneRow ? g.strideW : g.strideH), stride_w: Int32(g.strideW),
+        dilation_h: Int32(g.dilationH), dilation_w: Int32(g.dilationW),
+        pad_top: Int32(g.padTop), pad_left: Int32(g.padLeft), input_zero_point: inZero)
+}
+#endif

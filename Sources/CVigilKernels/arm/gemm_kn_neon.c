@@ -1,0 +1,74 @@
+// Convolution GEMM in the [K][positions] layout (vigil_gemm_s8_kn) for AArch64 NEON: B is read in
+// place for 1x1 convolutions, so no im2col. A tile is 4 output rows by 16 positions: per k, the 16
+// int8 activations are widened once and SMLAL/SMLAL2 multiply-add them with each row's weight
+// (exact: int16 x int16 -> int32, any int8 values). The accumulators start at the bias.
+// Requantization for n >= 32: SQDMULH gives floor(acc * m / 2^31) exactly (m >= 0) and SRSHL by
+// -(n - 31) rounds it as vigil_requantize does (see arm/depthwise_neon.c); then saturating
+// narrows with the zero point added in int16 and the [lo, hi] clamp on bytes. Other rows and the
+// last positions (fewer than 16) go through the scalar rule.
+#if defined(__aarch64__)
+#include "vigil_kernels.h"
+#include <arm_neon.h>
+#include <string.h>
+
+static inline void row16_store(int32x4_t a0, int32x4_t a1, int32x4_t a2, int32x4_t a3, const vigil_requant_rows *q,
+                               int r, int8_t *out) {
+    const int32_t n = q->shift[r];
+    if (n >= 32) {
+        const int32x4_t m = vdupq_n_s32(q->multiplier[r]), s = vdupq_n_s32(-(n - 31));
+        a0 = vrshlq_s32(vqdmulhq_s32(a0, m), s); a1 = vrshlq_s32(vqdmulhq_s32(a1, m), s);
+        a2 = vrshlq_s32(vqdmulhq_s32(a2, m), s); a3 = vrshlq_s32(vqdmulhq_s32(a3, m), s);
+        const int16x8_t zp = vdupq_n_s16((int16_t)q->zero_point);
+        const int16x8_t l = vqaddq_s16(vcombine_s16(vqmovn_s32(a0), vqmovn_s32(a1)), zp);
+        const int16x8_t h = vqaddq_s16(vcombine_s16(vqmovn_s32(a2), vqmovn_s32(a3)), zp);
+        int8x16_t y = vcombine_s8(vqmovn_s16(l), vqmovn_s16(h));
+        y = vminq_s8(vmaxq_s8(y, vdupq_n_s8((int8_t)q->lo)), vdupq_n_s8((int8_t)q->hi));
+        vst1q_s8(out, y);
+        return;
+    }
+    int32_t v[16];
+    vst1q_s32(v, a0); vst1q_s32(v + 4, a1); vst1q_s32(v + 8, a2); vst1q_s32(v + 12, a3);
+    for (int j = 0; j < 16; j++) out[j] = (int8_t)vigil_requantize(v[j], q->multiplier[r], n, q->zero_point, q->lo, q->hi);
+}
+
+void vigil_gemm_s8_kn_neon(const int32_t *Apairs, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
+                           const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
+    const int half = (K + 1) / 2, cols16 = cols & ~15;
+    for (int r0 = 0; r0 < rows; r0 += 4) {
+        const int nr = rows - r0 < 4 ? rows - r0 : 4;
+        // Row i's weights as int16 (the pairs' low then high halves; rows past the last repeat r0).
+        const int16_t *w[4];
+        for (int i = 0; i < 4; i++) w[i] = (const int16_t *)(Apairs + (ptrdiff_t)(r0 + (i < nr ? i : 0)) * half);
+        for (int c0 = 0; c0 < cols16; c0 += 16) {
+            int32x4_t acc[4][4];
+            for (int i = 0; i < 4; i++) {
+                const int32x4_t b = vdupq_n_s32(q->bias[r0 + (i < nr ? i : 0)]);
+                acc[i][0] = b; acc[i][1] = b; acc[i][2] = b; acc[i][3] = b;
+            }
+            const int8_t *bk = B + c0;
+            for (int k = 0; k < K; k++, bk += ldb) {
+                const int8x16_t x = vld1q_s8(bk);
+                const int16x8_t l = vmovl_s8(vget_low_s8(x)), h = vmovl_high_s8(x);
+                for (int i = 0; i < 4; i++) {
+                    const int16_t wv = w[i][k];
+                    acc[i][0] = vmlal_n_s16(acc[i][0], vget_low_s16(l), wv);
+                    acc[i][1] = vmlal_high_n_s16(acc[i][1], l, wv);
+                    acc[i][2] = vmlal_n_s16(acc[i][2], vget_low_s16(h), wv);
+                    acc[i][3] = vmlal_high_n_s16(acc[i][3], h, wv);
+                }
+            }
+            for (int i = 0; i < nr; i++)
+                row16_store(acc[i][0], acc[i][1], acc[i][2], acc[i][3], q, r0 + i, C + (ptrdiff_t)(r0 + i) * ldc + c0);
+        }
+        for (int i = 0; i < nr; i++) {  // the last positions
+            const int r = r0 + i;
+            for (int c = cols16; c < cols; c++) {
+                int32_t acc = 0;
+                for (int k = 0; k < K; k++) acc += (int32_t)w[i][k] * (int32_t)B[k * ldb + c];
+                acc = (int32_t)((uint32_t)acc + (uint32_t)q->bias[r]);
+                C[r * ldc + c] = (int8_t)vigil_requantize(acc, q->multiplier[r], q->shift[r], q->zero_point, q->lo, q->hi);
+            }
+        }
+    }
+}
+#endif

@@ -1,0 +1,85 @@
+// Depthwise convolution over one channel at a time, vectorized across output positions
+// (internal to CVigilKernels; depthwise_driver.h is the layer loop, x86/ and arm/ hold the plane
+// kernels and instantiate it, depthwise_generic.c dispatches).
+//
+// The channel's input is copied once into a padded plane of x + 128 (padding: zx + 128) whose
+// rows are split by stride s into s sub-planes (padded row r goes to sub-plane r % s, row r / s),
+// each `wp` bytes wide with wp a multiple of s. Output (oy, ox) is then flattened to
+// q = oy * (wp / s) + ox, and every tap reads byte s * q + off[tap] — one linear function of q, so a
+// whole plane (not just a row) is one run of positions and small planes (7x7) fill vectors too.
+// Positions with ox >= out_w are computed and dropped. Four adjacent taps of one kernel row form a
+// "quad" (bytes s*q + off[k] .. + 3; weight 0 past the kernel), which is what VPDPBUSD consumes.
+//
+// acc = bias' + sum over quads of u8 * s8 with bias' = bias - (zx + 128) * sum(w) equals the
+// reference's bias + sum over taps inside the input of (x - zx) * w, modulo 2^32, like the
+// reference's wrapping adds (padding bytes are zx + 128 and cancel out).
+#ifndef VIGIL_DEPTHWISE_PLANES_H
+#define VIGIL_DEPTHWISE_PLANES_H
+#include "vigil_kernels.h"
+
+/// At most this many quads per channel (k_h * ceil(k_w / 4)); larger kernels use the generic body.
+#define VIGIL_DW_MAX_QUADS 32
+/// Positions a plane kernel may compute past the last one (its results land in the slack of T).
+#define VIGIL_DW_TILE 64
+
+typedef struct {
+    const uint8_t *P;          // sub-plane 0; reads at P + s * q + off[k], 4 or more bytes
+    int s;                     // stride, 1 or 2
+    int nq;                    // positions to compute, q in [0, nq)
+    int nk;                    // quads
+    const int32_t *off;        // [nk] byte offsets (sub-plane, row and column of the quad)
+    const int32_t *wq;         // [nk] weight quads, byte t = tap 4j + t of the row (0 past k_w)
+    int32_t bias, m, n, zp, lo, hi;  // bias' and the channel's requantization
+    int8_t *T;                 // [nq rounded up to VIGIL_DW_TILE] results
+} vigil_dw_plane;
+
+/// 1 if the shape has the vectorized channel-plane path.
+static inline int vigil_dw_planar(const vigil_depthwise_geometry *g) {
+    const int s = g->stride_w;
+    return g->stride_h == s && (s == 1 || s == 2) && g->dilation_w == 1 && g->out_h > 0 && g->out_w > 0 &&
+           g->k_h * ((g->k_w + 3) / 4) <= VIGIL_DW_MAX_QUADS;
+}
+
+typedef struct {
+    int s, hp, wp, hps, wq, nq, nqr;
+    size_t plane, pbytes, tbytes;
+} vigil_dw_layout;
+
+static inline vigil_dw_layout vigil_dw_layout_of(const vigil_depthwise_geometry *g) {
+    vigil_dw_layout l;
+    l.s = g->stride_w;
+    // Padded rows and columns the kernel can touch; the width rounded up to a multiple of s.
+    l.hp = (g->out_h - 1) * l.s + (g->k_h - 1) * g->dilation_h + 1;
+    l.wp = (g->out_w - 1) * l.s + g->k_w;
+    l.wp = (l.wp + l.s - 1) / l.s * l.s;
+    l.hps = (l.hp + l.s - 1) / l.s;
+    l.plane = (size_t)l.hps * l.wp;
+    l.wq = l.wp / l.s;
+    l.nq = (g->out_h - 1) * l.wq + g->out_w;
+    l.nqr = (l.nq + VIGIL_DW_TILE - 1) / VIGIL_DW_TILE * VIGIL_DW_TILE;
+    // Reads reach s * q + (sub-plane, row and quad offset) + a vector, for q below nqr.
+    const size_t reach = (size_t)(l.s - 1) * l.plane + (size_t)((g->k_h - 1) * g->dilation_h / l.s) * l.wp +
+                         4 * (size_t)((g->k_w + 3) / 4);
+    const size_t need = (size_t)l.s * l.nqr + reach + 2 * VIGIL_DW_TILE;
+    l.pbytes = need > (size_t)l.s * l.plane ? need : (size_t)l.s * l.plane;
+    l.tbytes = (size_t)l.nqr + VIGIL_DW_TILE;
+    return l;
+}
+
+/// The requantized value minus the zero point, for the lanes a plane kernel cannot do in vector
+/// form: fed back into the same pack-and-saturate steps it gives vigil_requantize's byte.
+static inline int32_t vigil_dw_requant_minus_zp(int32_t acc, const vigil_dw_plane *p) {
+    return vigil_requantize(acc, p->m, p->n, p->zp, p->lo, p->hi) - p->zp;
+}
+
+// Whole-layer entry points, one per variant (depthwise_driver.h instantiated with that variant's
+// plane kernel and row copies).
+void vigil_depthwise_planes_avx2(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
+                                 const vigil_requant_rows *q, void *scratch, int8_t *Y);
+void vigil_depthwise_planes_avxvnni(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
+                                    const vigil_requant_rows *q, void *scratch, int8_t *Y);
+void vigil_depthwise_planes_avx512vnni(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
+                                       const vigil_requant_rows *q, void *scratch, int8_t *Y);
+void vigil_depthwise_planes_neon(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
+                                 const vigil_requant_rows *q, void *scratch, int8_t *Y);
+#endif

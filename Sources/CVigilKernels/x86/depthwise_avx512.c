@@ -1,0 +1,89 @@
+// Depthwise plane kernel for AVX512-VNNI (see depthwise_planes.h): one channel, 64 output positions
+// per step. Stride 1: four loads at q0, q0+1, q0+2, q0+3 (plus the quad's offset) put in lane j
+// the four taps of positions q0 + 4j + phase, and VPDPBUSD multiplies them with the broadcast
+// weight quad; stride 2: two phases of two 32-position halves. The accumulators start at bias'.
+// Requantization: for n >= 33 (every layer whose real multiplier is below 1/4, the common case)
+// floor((acc * m + 2^(n-1)) / 2^n) = (floor(acc * m / 2^32) + 2^(n-33)) >> (n - 32) exactly, which
+// needs only the high halves of two VPMULDQ and a 32-bit shift; other channels go lane by lane
+// through vigil_requantize. Packing with signed saturation to int16, adding the zero point with
+// saturation, packing to int8 and clamping to [lo, hi] gives vigil_requantize's bytes (a value
+// beyond int16 stays beyond int8 after adding a zero point in [-128, 127]).
+#if defined(__x86_64__)
+#include "../depthwise_planes.h"
+#include <immintrin.h>
+
+#define VIGIL_A512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
+
+VIGIL_A512 static inline __m512i rq16(__m512i acc, __m512i m, __m512i round, __m128i shift) {
+    const __m512i e = _mm512_mul_epi32(acc, m);
+    const __m512i o = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), m);
+    const __m512i h = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(e, 32), o);
+    return _mm512_sra_epi32(_mm512_add_epi32(h, round), shift);
+}
+
+VIGIL_A512 static inline __m512i rq16_lanes(__m512i acc, const vigil_dw_plane *p) {
+    int32_t v[16];
+    _mm512_storeu_si512(v, acc);
+    for (int j = 0; j < 16; j++) v[j] = vigil_dw_requant_minus_zp(v[j], p);
+    return _mm512_loadu_si512(v);
+}
+
+VIGIL_A512 static inline void plane_avx512vnni(const vigil_dw_plane *p) {
+    const int fast = p->n >= 33;
+    const __m512i m = _mm512_set1_epi64(p->m);
+    const __m512i round = _mm512_set1_epi32(fast ? 1 << (p->n - 33) : 0);
+    const __m128i shift = _mm_cvtsi32_si128(fast ? p->n - 32 : 0);
+    const __m512i zp = _mm512_set1_epi16((short)p->zp), lo = _mm512_set1_epi8((char)p->lo), hi = _mm512_set1_epi8((char)p->hi);
+    const __m512i bias = _mm512_set1_epi32(p->bias);
+    // Per 128-bit lane after the packs: 4 results of each of the 4 vectors; put them in position order.
+    const __m512i transpose = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+    const __m512i pairs = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15));
+    const __m512i halves = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
+    const int s = p->s;
+    // Phase loads: stride 1 at +0..3; stride 2 at +0, +2 (first 32 positions) and +64, +66 (next 32).
+    const int d1 = s == 1 ? 1 : 2, d2 = s == 1 ? 2 : 64, d3 = s == 1 ? 3 : 66;
+    for (int q0 = 0; q0 < p->nq; q0 += 64) {
+        __m512i a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+        const uint8_t *base = p->P + (ptrdiff_t)s * q0;
+        for (int k = 0; k < p->nk; k++) {
+            const __m512i w = _mm512_set1_epi32(p->wq[k]);
+            const uint8_t *b = base + p->off[k];
+            a0 = _mm512_dpbusd_epi32(a0, _mm512_loadu_si512(b), w);
+            a1 = _mm512_dpbusd_epi32(a1, _mm512_loadu_si512(b + d1), w);
+            a2 = _mm512_dpbusd_epi32(a2, _mm512_loadu_si512(b + d2), w);
+            a3 = _mm512_dpbusd_epi32(a3, _mm512_loadu_si512(b + d3), w);
+        }
+        if (fast) {
+            a0 = rq16(a0, m, round, shift); a1 = rq16(a1, m, round, shift);
+            a2 = rq16(a2, m, round, shift); a3 = rq16(a3, m, round, shift);
+        } else {
+            a0 = rq16_lanes(a0, p); a1 = rq16_lanes(a1, p); a2 = rq16_lanes(a2, p); a3 = rq16_lanes(a3, p);
+        }
+        const __m512i ab = _mm512_adds_epi16(_mm512_packs_epi32(a0, a1), zp);
+        const __m512i cd = _mm512_adds_epi16(_mm512_packs_epi32(a2, a3), zp);
+        __m512i y = _mm512_packs_epi16(ab, cd);
+        if (s == 1) y = _mm512_shuffle_epi8(y, transpose);
+        else y = _mm512_permutexvar_epi64(halves, _mm512_shuffle_epi8(y, pairs));
+        y = _mm512_min_epi8(_mm512_max_epi8(y, lo), hi);
+        _mm512_storeu_si512(p->T + q0, y);
+    }
+}
+
+/// Row copies with 64-byte vectors and a masked tail.
+VIGIL_A512 static inline void copy_avx512(uint8_t *d, const int8_t *src, int n, int flip) {
+    const __m512i f = _mm512_set1_epi8(flip ? (char)0x80 : 0);
+    int i = 0;
+    for (; i + 64 <= n; i += 64) _mm512_storeu_si512(d + i, _mm512_xor_si512(_mm512_loadu_si512(src + i), f));
+    if (i < n) {
+        const __mmask64 k = ((__mmask64)1 << (n - i)) - 1;
+        _mm512_mask_storeu_epi8(d + i, k, _mm512_xor_si512(_mm512_maskz_loadu_epi8(k, src + i), f));
+    }
+}
+
+#define VIGIL_DWD_NAME vigil_depthwise_planes_avx512vnni
+#define VIGIL_DWD_ATTR VIGIL_A512
+#define VIGIL_DWD_PLANE(p) plane_avx512vnni(p)
+#define VIGIL_DWD_COPY_XOR(d, s, n) copy_avx512(d, s, n, 1)
+#define VIGIL_DWD_COPY(d, s, n) copy_avx512((uint8_t *)(d), s, n, 0)
+#include "../depthwise_driver.h"
+#endif

@@ -1,0 +1,170 @@
+// Depthwise plane kernels (see depthwise_planes.h) for AVX-VNNI (256-bit VPDPBUSD, 32 positions per
+// step, the AVX-512 kernel's scheme on half the lanes) and for AVX2 without VNNI (VPMADDWD on
+// zero-extended bytes: the plane's x + 128 values and the weights are both exact in int16, so each
+// int32 lane sums two exact products). Requantization and packing as in depthwise_avx512.c.
+#if defined(__x86_64__)
+#include "../depthwise_planes.h"
+#include <immintrin.h>
+#include <string.h>
+
+#define VIGIL_AVX2 __attribute__((target("avx2")))
+
+VIGIL_AVX2 static inline __m256i rq8(__m256i acc, __m256i m, __m256i round, __m128i shift) {
+    const __m256i e = _mm256_mul_epi32(acc, m);
+    const __m256i o = _mm256_mul_epi32(_mm256_srli_epi64(acc, 32), m);
+    const __m256i h = _mm256_blend_epi32(_mm256_srli_epi64(e, 32), o, 0xAA);
+    return _mm256_sra_epi32(_mm256_add_epi32(h, round), shift);
+}
+
+VIGIL_AVX2 static inline __m256i rq8_lanes(__m256i acc, const vigil_dw_plane *p) {
+    int32_t v[8];
+    _mm256_storeu_si256((__m256i *)v, acc);
+    for (int j = 0; j < 8; j++) v[j] = vigil_dw_requant_minus_zp(v[j], p);
+    return _mm256_loadu_si256((const __m256i *)v);
+}
+
+typedef struct {
+    int fast;
+    __m256i m, round, zp, lo, hi;
+    __m128i shift;
+} rq_consts;
+
+VIGIL_AVX2 static inline rq_consts rq_setup(const vigil_dw_plane *p) {
+    rq_consts c;
+    c.fast = p->n >= 33;
+    c.m = _mm256_set1_epi64x(p->m);
+    c.round = _mm256_set1_epi32(c.fast ? 1 << (p->n - 33) : 0);
+    c.shift = _mm_cvtsi32_si128(c.fast ? p->n - 32 : 0);
+    c.zp = _mm256_set1_epi16((short)p->zp);
+    c.lo = _mm256_set1_epi8((char)p->lo);
+    c.hi = _mm256_set1_epi8((char)p->hi);
+    return c;
+}
+
+/// Requantizes four vectors of 8 accumulators and packs them: per 128-bit lane, 4 results of
+/// each vector in turn (the caller reorders them).
+VIGIL_AVX2 static inline __m256i rq_pack(__m256i a0, __m256i a1, __m256i a2, __m256i a3, const rq_consts *c,
+                                         const vigil_dw_plane *p) {
+    if (c->fast) {
+        a0 = rq8(a0, c->m, c->round, c->shift); a1 = rq8(a1, c->m, c->round, c->shift);
+        a2 = rq8(a2, c->m, c->round, c->shift); a3 = rq8(a3, c->m, c->round, c->shift);
+    } else {
+        a0 = rq8_lanes(a0, p); a1 = rq8_lanes(a1, p); a2 = rq8_lanes(a2, p); a3 = rq8_lanes(a3, p);
+    }
+    const __m256i ab = _mm256_adds_epi16(_mm256_packs_epi32(a0, a1), c->zp);
+    const __m256i cd = _mm256_adds_epi16(_mm256_packs_epi32(a2, a3), c->zp);
+    return _mm256_packs_epi16(ab, cd);
+}
+
+VIGIL_AVX2 static inline void clamp_store(__m256i y, const rq_consts *c, int8_t *T) {
+    _mm256_storeu_si256((__m256i *)T, _mm256_min_epi8(_mm256_max_epi8(y, c->lo), c->hi));
+}
+
+__attribute__((target("avx2,avxvnni"))) static inline void plane_avxvnni(const vigil_dw_plane *p) {
+    const rq_consts c = rq_setup(p);
+    const __m256i bias = _mm256_set1_epi32(p->bias);
+    const __m256i transpose = _mm256_broadcastsi128_si256(_mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+    const __m256i pairs = _mm256_broadcastsi128_si256(_mm_setr_epi8(0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15));
+    const int s = p->s;
+    // Phase loads: stride 1 at +0..3 (8 positions 4 apart each); stride 2 at +0, +2 (16 positions)
+    // and +32, +34 (the next 16).
+    const int d1 = s == 1 ? 1 : 2, d2 = s == 1 ? 2 : 32, d3 = s == 1 ? 3 : 34;
+    for (int q0 = 0; q0 < p->nq; q0 += 32) {
+        __m256i a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+        const uint8_t *base = p->P + (ptrdiff_t)s * q0;
+        for (int k = 0; k < p->nk; k++) {
+            const __m256i w = _mm256_set1_epi32(p->wq[k]);
+            const uint8_t *b = base + p->off[k];
+            a0 = _mm256_dpbusd_avx_epi32(a0, _mm256_loadu_si256((const __m256i *)b), w);
+            a1 = _mm256_dpbusd_avx_epi32(a1, _mm256_loadu_si256((const __m256i *)(b + d1)), w);
+            a2 = _mm256_dpbusd_avx_epi32(a2, _mm256_loadu_si256((const __m256i *)(b + d2)), w);
+            a3 = _mm256_dpbusd_avx_epi32(a3, _mm256_loadu_si256((const __m256i *)(b + d3)), w);
+        }
+        __m256i y = rq_pack(a0, a1, a2, a3, &c, p);
+        if (s == 1) y = _mm256_shuffle_epi8(y, transpose);
+        else y = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(y, pairs), 0xD8);
+        clamp_store(y, &c, p->T + q0);
+    }
+}
+
+VIGIL_AVX2 static inline void plane_avx2(const vigil_dw_plane *p) {
+    const rq_consts c = rq_setup(p);
+    const __m256i bias = _mm256_set1_epi32(p->bias);
+    const __m256i pairs = _mm256_broadcastsi128_si256(_mm_setr_epi8(0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15));
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    // Each weight quad as two int16 pairs: taps 0,1 and taps 2,3.
+    int32_t w01[VIGIL_DW_MAX_QUADS], w23[VIGIL_DW_MAX_QUADS];
+    for (int k = 0; k < p->nk; k++) {
+        const int8_t *b = (const int8_t *)&p->wq[k];
+        w01[k] = (int32_t)(((uint32_t)(uint16_t)(int16_t)b[1] << 16) | (uint16_t)(int16_t)b[0]);
+        w23[k] = (int32_t)(((uint32_t)(uint16_t)(int16_t)b[3] << 16) | (uint16_t)(int16_t)b[2]);
+    }
+#define VIGIL_MADD(acc, ptr, w) \
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(ptr))), w))
+    if (p->s == 1) {
+        // Lane j of a load at q0 + phase holds positions q0 + phase + 2j (taps 0,1; at +2 taps 2,3);
+        // two 16-position halves per step.
+        for (int q0 = 0; q0 < p->nq; q0 += 32) {
+            __m256i a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+            const uint8_t *base = p->P + q0;
+            for (int k = 0; k < p->nk; k++) {
+                const __m256i u = _mm256_set1_epi32(w01[k]), v = _mm256_set1_epi32(w23[k]);
+                const uint8_t *b = base + p->off[k];
+                VIGIL_MADD(a0, b, u); VIGIL_MADD(a0, b + 2, v);
+                VIGIL_MADD(a1, b + 1, u); VIGIL_MADD(a1, b + 3, v);
+                VIGIL_MADD(a2, b + 16, u); VIGIL_MADD(a2, b + 18, v);
+                VIGIL_MADD(a3, b + 17, u); VIGIL_MADD(a3, b + 19, v);
+            }
+            const __m256i y = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(rq_pack(a0, a1, a2, a3, &c, p), pairs), 0xD8);
+            clamp_store(y, &c, p->T + q0);
+        }
+    } else {
+        // Lane j of a load at 2 * q0 holds position q0 + j; four runs of 8 positions per step.
+        for (int q0 = 0; q0 < p->nq; q0 += 32) {
+            __m256i a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+            const uint8_t *base = p->P + 2 * (ptrdiff_t)q0;
+            for (int k = 0; k < p->nk; k++) {
+                const __m256i u = _mm256_set1_epi32(w01[k]), v = _mm256_set1_epi32(w23[k]);
+                const uint8_t *b = base + p->off[k];
+                VIGIL_MADD(a0, b, u); VIGIL_MADD(a0, b + 2, v);
+                VIGIL_MADD(a1, b + 16, u); VIGIL_MADD(a1, b + 18, v);
+                VIGIL_MADD(a2, b + 32, u); VIGIL_MADD(a2, b + 34, v);
+                VIGIL_MADD(a3, b + 48, u); VIGIL_MADD(a3, b + 50, v);
+            }
+            const __m256i y = _mm256_permutevar8x32_epi32(rq_pack(a0, a1, a2, a3, &c, p), order);
+            clamp_store(y, &c, p->T + q0);
+        }
+    }
+#undef VIGIL_MADD
+}
+
+/// Row copies with 32-byte vectors, then 8 bytes at a time, then bytes.
+VIGIL_AVX2 static inline void copy_avx2(uint8_t *d, const int8_t *src, int n, int flip) {
+    const __m256i f = _mm256_set1_epi8(flip ? (char)0x80 : 0);
+    const uint64_t f8 = flip ? 0x8080808080808080ull : 0;
+    int i = 0;
+    for (; i + 32 <= n; i += 32)
+        _mm256_storeu_si256((__m256i *)(d + i), _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(src + i)), f));
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        memcpy(&v, src + i, 8);
+        v ^= f8;
+        memcpy(d + i, &v, 8);
+    }
+    for (; i < n; i++) d[i] = (uint8_t)src[i] ^ (uint8_t)f8;
+}
+
+#define VIGIL_DWD_ATTR VIGIL_AVX2
+#define VIGIL_DWD_COPY_XOR(d, s, n) copy_avx2(d, s, n, 1)
+#define VIGIL_DWD_COPY(d, s, n) copy_avx2((uint8_t *)(d), s, n, 0)
+#define VIGIL_DWD_NAME vigil_depthwise_planes_avx2
+#define VIGIL_DWD_PLANE(p) plane_avx2(p)
+#include "../depthwise_driver.h"
+#undef VIGIL_DWD_NAME
+#undef VIGIL_DWD_PLANE
+#undef VIGIL_DWD_ATTR
+#define VIGIL_DWD_ATTR __attribute__((target("avx2,avxvnni")))
+#define VIGIL_DWD_NAME vigil_depthwise_planes_avxvnni
+#define VIGIL_DWD_PLANE(p) plane_avxvnni(p)
+#include "../depthwise_driver.h"
+#endif
