@@ -47,14 +47,18 @@ make_certs() {
 launch() {
     local port
     port=$(cat "$dir/port")
-    setsid "$MOSQUITTO" -c "$dir/mosquitto.conf" >>"$dir/mosquitto.out" 2>&1 < /dev/null &
+    # A test runner may start us with SIGTERM blocked (the mask is inherited through exec), and
+    # mosquitto does not unblock it: it would ignore our stop until SIGKILL. Exec it through
+    # python with an empty signal mask.
+    setsid python3 -c 'import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])' \
+        "$MOSQUITTO" -c "$dir/mosquitto.conf" >>"$dir/mosquitto.out" 2>&1 < /dev/null &
     echo $! > "$dir/pid"
     for _ in $(seq 1 100); do
         if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return 0
         fi
-        if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+        if ! alive "$(cat "$dir/pid")"; then
             echo "mosquitto exited at start; its output:" >&2
             cat "$dir/mosquitto.out" >&2
             return 1
@@ -65,17 +69,25 @@ launch() {
     return 1
 }
 
+# Whether PID is still a running process. An exited broker is reparented to PID 1, and in some
+# containers PID 1 reaps late: the zombie still answers kill -0, so its state must be read.
+alive() {
+    local state
+    state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+    [[ -n "$state" && "$state" != Z && "$state" != X ]]
+}
+
 stop() {
     [[ -f "$dir/pid" ]] || return 0
     local pid
     pid=$(cat "$dir/pid")
-    if kill -0 "$pid" 2>/dev/null; then
+    if alive "$pid"; then
         kill -TERM "$pid"
         for _ in $(seq 1 100); do
-            kill -0 "$pid" 2>/dev/null || break
+            alive "$pid" || break
             sleep 0.05
         done
-        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+        alive "$pid" && kill -KILL "$pid"
     fi
     rm -f "$dir/pid"
 }

@@ -9,8 +9,13 @@ paho-mqtt as the subscriber, and jsonschema against docs/schemas/.
   will     SIGKILL of a connected probe makes the broker publish the retained offline will.
   restart  the broker restarts while the probe streams numbered QoS 1 alert events; a subscriber
            with a persistent session must receive every number (duplicates allowed, none missing).
+  v311     the probe forced to MQTT 3.1.1 against mosquitto (which speaks both): paho (MQTT 5)
+           receives every payload kind, each validates, vitals arrive without message expiry.
+  fallback fake_v311_broker.py refuses MQTT 5 (CONNACK 0x01, or hanging up); the probe with the
+           default protocol policy falls back to 3.1.1, every QoS 1 message is acknowledged, and
+           what the fake broker received validates against the schemas.
 
-Usage: broker_checks.py BIN_DIR [schemas|will|restart|all]
+Usage: broker_checks.py BIN_DIR [schemas|will|restart|v311|fallback|all]
 """
 import copy
 import json
@@ -30,6 +35,7 @@ from referencing import Registry, Resource
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BROKER_SH = ROOT / "Tools/mqtt/broker.sh"
+FAKE_V311 = ROOT / "Tools/mqtt/fake_v311_broker.py"
 SCHEMAS = ROOT / "docs/schemas"
 SITE, DEVICE = "ward-3", "bed-12"
 BASE = f"vigil/v1/{SITE}/{DEVICE}"
@@ -335,6 +341,80 @@ def check_restart(bin_dir, validators):
         broker.stop()
 
 
+def check_v311(bin_dir, validators):
+    probe = str(pathlib.Path(bin_dir) / "vigil-mqtt-probe")
+    broker = Broker()
+    try:
+        live = Collector(broker.port, f"{BASE}/#")
+        run = subprocess.run([probe, "samples", "--broker", broker.url, "--site", SITE, "--device", DEVICE,
+                              "--protocol-version", "3.1.1"], capture_output=True, text=True, timeout=30)
+        if run.returncode != 0:
+            fail(f"probe samples over MQTT 3.1.1 exited {run.returncode}: {run.stderr[-500:]}")
+        wait_until(lambda: any(m["topic"].endswith("/waveforms/ecg") for m in live.snapshot())
+                   and sum(m["topic"] == f"{BASE}/status" for m in live.snapshot()) >= 3, 5, "the sample messages")
+        messages = live.snapshot()
+        live.close()
+        kinds = {}
+        for m in messages:
+            name = schema_for(m["topic"])
+            problems = validate(validators, name, json.loads(m["payload"])) if name else ["undocumented topic"]
+            if problems:
+                fail(f"{m['topic']} over MQTT 3.1.1 does not validate: {problems}")
+            kinds[name] = kinds.get(name, 0) + 1
+        expected = {"status", "vital", "prediction", "alert-event", "active-alerts", "waveform"}
+        if set(kinds) != expected:
+            fail(f"payload kinds over MQTT 3.1.1 {sorted(kinds)}, expected {sorted(expected)}")
+        vitals = [m for m in messages if schema_for(m["topic"]) == "vital"]
+        if any(m["expiry"] is not None for m in vitals):
+            fail(f"vitals published over MQTT 3.1.1 carry a message expiry {[m['expiry'] for m in vitals]}: impossible in 3.1.1")
+        acknowledged = json.loads(run.stdout.strip().splitlines()[-1])["acknowledged"]
+        qos1 = sum(1 for m in messages if m["qos"] == 1)
+        if acknowledged != qos1:
+            fail(f"probe counted {acknowledged} PUBACKs over 3.1.1, the subscriber received {qos1} QoS 1 messages")
+        print(f"  v311: {len(messages)} messages over MQTT 3.1.1 valid ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}); "
+              f"{acknowledged} PUBACKs surfaced; vitals without expiry")
+    finally:
+        broker.stop()
+
+
+def check_fallback(bin_dir, validators):
+    probe = str(pathlib.Path(bin_dir) / "vigil-mqtt-probe")
+    for refuse in ("connack", "close"):
+        log = pathlib.Path(tempfile.mkdtemp(prefix="vigil-fake-v311-")) / "events.jsonl"
+        fake = subprocess.Popen([sys.executable, str(FAKE_V311), "--refuse", refuse, "--log", str(log)],
+                                stdout=subprocess.PIPE, text=True)
+        try:
+            port = int(fake.stdout.readline())
+            run = subprocess.run([probe, "samples", "--broker", f"mqtt://127.0.0.1:{port}", "--site", SITE,
+                                  "--device", DEVICE], capture_output=True, text=True, timeout=30)
+            if run.returncode != 0:
+                fail(f"probe samples against a 3.1.1-only broker ({refuse}) exited {run.returncode}: {run.stderr[-800:]}")
+            events = [json.loads(line) for line in log.read_text().splitlines()]
+        finally:
+            fake.kill()
+            fake.wait()
+        errors = [e for e in events if e["event"] == "error"]
+        if errors:
+            fail(f"the fake 3.1.1 broker saw protocol errors ({refuse}): {errors}")
+        levels = [e["level"] for e in events if e["event"] == "connect"]
+        if levels != [5, 4]:
+            fail(f"CONNECT protocol levels {levels} against a 3.1.1-only broker ({refuse}), expected [5, 4]")
+        publishes = [e for e in events if e["event"] == "publish"]
+        for e in publishes:
+            name = schema_for(e["topic"])
+            problems = validate(validators, name, json.loads(e["text"])) if name else ["undocumented topic"]
+            if problems:
+                fail(f"{e['topic']} sent over the 3.1.1 fallback does not validate: {problems}")
+        acknowledged = json.loads(run.stdout.strip().splitlines()[-1])["acknowledged"]
+        qos1 = sum(1 for e in publishes if e["qos"] == 1)
+        if acknowledged != qos1 or qos1 < 8:
+            fail(f"fallback ({refuse}): the probe counted {acknowledged} PUBACKs for {qos1} QoS 1 publishes (expected >= 8, equal)")
+        if events[-1]["event"] != "disconnect":
+            fail(f"fallback ({refuse}): the session did not end with DISCONNECT: {events[-1]}")
+        print(f"  fallback ({refuse}): MQTT 5 refused, 3.1.1 accepted; {len(publishes)} publishes valid, "
+              f"{acknowledged} PUBACKs surfaced, clean DISCONNECT")
+
+
 def main():
     if len(sys.argv) < 2:
         fail(__doc__)
@@ -347,6 +427,10 @@ def main():
         check_will(bin_dir, validators)
     if which in ("restart", "all"):
         check_restart(bin_dir, validators)
+    if which in ("v311", "all"):
+        check_v311(bin_dir, validators)
+    if which in ("fallback", "all"):
+        check_fallback(bin_dir, validators)
     print("mqtt broker checks passed")
 
 

@@ -3,7 +3,8 @@
 # payload schemas (and deliberately wrong payloads that must fail), retain/QoS/expiry, commands,
 # the last will on SIGKILL, and no QoS 1 loss across a broker restart. Also checks that
 # docs/asyncapi.yaml references every schema and only existing ones.
-# Binaries from `swift build --show-bin-path` unless VIGIL_BIN=<dir> is set.
+# Binaries from `swift build --show-bin-path` unless VIGIL_BIN=<dir> is set. An argument runs one
+# broker check only: schemas, will, restart, v311 or fallback (default all).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -24,5 +25,5 @@ if not doc.startswith("asyncapi: 3.0.0"):
 print(f"  {len(refs)} payload schemas referenced")
 PY
 
-echo "-- schemas, retain/QoS/expiry, commands, will, broker restart"
-"$PY" Tools/mqtt/broker_checks.py "$BIN" all
+echo "-- schemas, retain/QoS/expiry, commands, will, broker restart, MQTT 3.1.1 and the fallback to it"
+"$PY" Tools/mqtt/broker_checks.py "$BIN" "${1:-all}"

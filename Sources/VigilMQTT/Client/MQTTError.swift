@@ -41,6 +41,9 @@ public struct MQTTError: Error, Sendable, Hashable, CustomStringConvertible {
     public var detail: String
     /// The libmosquitto `MOSQ_ERR_*` code, when the failure came from a libmosquitto call.
     public var mosquittoCode: Int32?
+    /// Set when an MQTT 5 connect failed the way brokers that only speak 3.1.1 refuse it, so a
+    /// 3.1.1 attempt is worth making.
+    var suggestsProtocolDowngrade = false
 
     /// An error.
     public init(_ code: Code, _ detail: String, mosquittoCode: Int32? = nil) {

@@ -11,8 +11,14 @@ private let libraryInitialised: Bool = {
 /// The MQTT link of one device: publishes status, vitals, predictions, alerts and waveforms under
 /// `vigil/v1/<site>/<device>/`, and receives validated `cmd/...` commands.
 ///
-/// Threading: libmosquitto runs its network loop on its own thread (`mosquitto_loop_start`),
-/// reconnects with exponential backoff after a lost connection, and calls our callbacks there.
+/// Threading: one network thread of our own per connection runs libmosquitto's loop
+/// (`mosquitto_loop`, the library told it is threaded externally), reconnects with exponential
+/// backoff after a lost connection, and gets our callbacks. It is ours rather than
+/// `mosquitto_loop_start`'s so that closing never waits on the library: with the broker down that
+/// thread checks for a stop only around its backoff sleep, a wake-up written outside the sleep is
+/// drained by the next one (the stop then waits out a backoff of up to 30 s), and a stop that
+/// lands during a reconnect is overwritten by it (the reconnect resets the client state), after
+/// which `mosquitto_loop_stop` joins forever; an earlier version was seen blocking there.
 /// Callers publish from any task. All mutable state is guarded by `lock`; the lock is never held
 /// while calling into libmosquitto or into caller code (completions, the command handler), so
 /// neither side can deadlock the other.
@@ -21,13 +27,15 @@ private let libraryInitialised: Bool = {
 /// QoS 0 message was written; only then may an outbox delete its copy. Unacknowledged messages
 /// live in RAM (our queue and libmosquitto's); durability belongs to the outbox.
 ///
-/// Lifetime: while connected the publisher keeps itself alive (the C library holds a pointer to
-/// it); call `disconnect(graceful:)` to close the link and release it.
+/// Lifetime: while its network thread runs the publisher keeps itself alive (the C library holds
+/// a pointer to it); call `disconnect(graceful:)` to close the link and release it. Closing is
+/// bounded: it never waits longer than `timeout` plus 2.5 s, broker up or down.
 public final class MQTTPublisher: @unchecked Sendable {
     // @unchecked Sendable: every stored `var` below is read and written only with `lock` held;
-    // `mosq` is set once in init and libmosquitto's API is thread-safe once its loop thread runs
-    // (it locks internally around its queues and socket); `configuration`, `logger` and
-    // `startInstant` are immutable.
+    // `mosq` is set once in init and libmosquitto's API is thread-safe in threaded mode (it locks
+    // internally around its queues and socket, and publishes from other threads only queue and
+    // wake the network thread); `configuration`, `logger`, `startInstant`, `parser` and
+    // `closeSignal` are immutable references to thread-safe objects.
 
     /// The configuration this publisher was made with.
     public let configuration: MQTTConfiguration
@@ -51,9 +59,15 @@ public final class MQTTPublisher: @unchecked Sendable {
     private var statsValue = MQTTStats()
     private var commandHandler: (@Sendable (VigilCommand) async -> CommandOutcome)?
     private var connectGate: ConnectGate?
-    private var connectAttemptRunning = false
-    private var loopRunning = false
-    private var selfRetain: Unmanaged<MQTTPublisher>?
+    /// Resolved when the current network thread has exited (nil before the first attempt).
+    private var networkDone: ConnectGate?
+    /// Reconnect attempts since the last successful CONNACK (the backoff exponent).
+    private var reconnectFailures = 0
+    /// MQTT 5 DISCONNECT reason the network thread sends when it sees `.closed` (0 normal,
+    /// 4 "disconnect with will message").
+    private var closeReason: Int32 = 0
+    /// Signalled once by `disconnect` to cut short the network thread's backoff wait.
+    private let closeSignal = DispatchSemaphore(value: 0)
     private var statusModels: [ModelInfo] = []
     private var statusHealth: StatusPayload.Health?
     private var recentErrors: [String] = []
@@ -71,6 +85,8 @@ public final class MQTTPublisher: @unchecked Sendable {
             throw MQTTError(.library, "mosquitto_new for client \(configuration.clientID) failed (errno \(errno))")
         }
         self.mosq = handle
+        // Our own thread runs the loop: publishes from other threads must only queue and wake it.
+        mosquitto_threaded_set(handle, true)
         mosquitto_user_data_set(handle, Unmanaged.passUnretained(self).toOpaque())
         mosquitto_connect_v5_callback_set(handle) { _, userdata, rc, _, _ in
             MQTTPublisher.from(userdata)?.handleConnect(rc)
@@ -92,7 +108,7 @@ public final class MQTTPublisher: @unchecked Sendable {
     }
 
     deinit {
-        // Only reached when the loop is not running (a running loop holds `selfRetain`).
+        // Only reached when no network thread runs (a running one holds `self`).
         mosquitto_destroy(mosq)
     }
 
@@ -153,10 +169,21 @@ public final class MQTTPublisher: @unchecked Sendable {
             case .v5WithFallback:
                 do throws(MQTTError) {
                     try await attempt(v5: true, deadline: deadline)
-                } catch where Self.isProtocolRefusal(error) {
+                } catch where error.suggestsProtocolDowngrade {
                     logger.notice("broker refused MQTT 5; falling back to 3.1.1",
-                                  metadata: ["broker": "\(configuration.brokerDescription)"])
-                    try await attempt(v5: false, deadline: deadline)
+                                  metadata: ["broker": "\(configuration.brokerDescription)", "refusal": "\(error)"])
+                    do throws(MQTTError) {
+                        try await attempt(v5: false, deadline: deadline)
+                    } catch var second {
+                        second.detail += " (MQTT 3.1.1 attempt, after MQTT 5 was refused: \(error.detail))"
+                        throw second
+                    }
+                    withLock { statsValue.protocolFallback = true }
+                    logger.warning("""
+                        MQTT 3.1.1 in use: retained vitals carry no message expiry (stale values stay until \
+                        overwritten), PUBACKs carry no failure reason, our cmd/reply comes back to us (ignored), \
+                        and an ungraceful disconnect closes the socket instead of sending reason 0x04
+                        """, metadata: ["broker": "\(configuration.brokerDescription)"])
                 }
             }
         } catch {
@@ -286,16 +313,19 @@ public final class MQTTPublisher: @unchecked Sendable {
 
     /// Closes the link. Graceful: waits up to `timeout` for queued messages to go out, publishes
     /// the retained offline status and waits for its PUBACK, then disconnects normally (the broker
-    /// discards the will). Not graceful: disconnects with reason 0x04 so an MQTT 5 broker publishes
-    /// the will. Waiters of messages still unsent fail with `disconnected`.
+    /// discards the will). Not graceful: disconnects with reason 0x04 (MQTT 5) or closes the
+    /// socket without a DISCONNECT (3.1.1) so the broker publishes the will. Waiters of messages
+    /// still unsent or unacknowledged fail with `disconnected`. Returns within `timeout` plus 2.5 s
+    /// whatever the broker does, also when it is down or was never reachable; a
+    /// network thread still blocked in a TCP connect then exits on its own when that returns.
     public func disconnect(graceful: Bool = true, timeout: Duration = .seconds(3)) async {
         let wasConnected = withLock { state == .connected && linkUp }
         if graceful && wasConnected {
             let deadline = ContinuousClock.now + timeout
-            while ContinuousClock.now < deadline, withLock({ !queue.isEmpty || !inFlight.isEmpty || reserved > 0 }) {
+            while ContinuousClock.now < deadline, withLock({ linkUp && (!queue.isEmpty || !inFlight.isEmpty || reserved > 0) }) {
                 try? await Task.sleep(for: .milliseconds(10))
             }
-            if let data = try? PayloadCoding.encode(composeStatus(.offline, .shutdown)) {
+            if withLock({ linkUp }), let data = try? PayloadCoding.encode(composeStatus(.offline, .shutdown)) {
                 let gate = ConnectGate()
                 try? enqueue(data: data, to: topics.status, qos: .atLeastOnce, retain: true) { result in
                     gate.resolve(result.map { _ in () })
@@ -304,38 +334,47 @@ public final class MQTTPublisher: @unchecked Sendable {
                 _ = await gate.wait()
             }
         }
-        let (pending, stopLoop) = withLock { () -> ([PendingMessage], Bool) in
+        let (pending, done, gate, alreadyClosed) = withLock { () -> ([PendingMessage], ConnectGate?, ConnectGate?, Bool) in
+            let already = state == .closed
             state = .closed
             linkUp = false
+            closeReason = graceful ? 0 : 4  // MQTT 5: 0 normal, 4 "disconnect with will message"
             let pending = queue.removeAll() + inFlight.values
             inFlight.removeAll()
-            let stop = loopRunning
-            loopRunning = false
-            return (pending, stop)
+            return (pending, networkDone, connectGate, already)
         }
-        let reason: Int32 = graceful ? 0 : 4  // MQTT 5: 0 normal, 4 "disconnect with will message"
-        mosquitto_disconnect_v5(mosq, protocolV5Now ? reason : 0, nil)
-        if stopLoop {
-            mosquitto_loop_stop(mosq, false)
+        guard !alreadyClosed else { return }
+        closeSignal.signal()
+        gate?.resolve(.failure(MQTTError(.notConnected, "disconnect() was called while connecting to \(configuration.brokerDescription)")))
+        // The network thread sees `.closed` within one loop turn (100 ms) or at once if it waits
+        // to reconnect, says goodbye to the broker (bounded) and exits.
+        var finished = true
+        if let done {
+            finished = await Self.waitFor(done, until: ContinuousClock.now + .seconds(2))
+        } else {
+            mosquitto_disconnect_v5(mosq, 0, nil)  // never connected: just mark the session closed
         }
         for message in pending {
             message.completion?(.failure(MQTTError(.disconnected, "publisher closed before \(message.topic) was acknowledged")))
         }
-        let retain = withLock { () -> Unmanaged<MQTTPublisher>? in
-            defer { selfRetain = nil }
-            return selfRetain
+        if !finished {
+            logger.warning("MQTT network thread is still blocked in a connect; it exits when that returns",
+                           metadata: ["broker": "\(configuration.brokerDescription)"])
         }
-        retain?.release()
         logger.info("MQTT disconnected", metadata: ["broker": "\(configuration.brokerDescription)", "graceful": "\(graceful)"])
     }
 
-    // MARK: - Connecting
-
-    private var protocolV5Now: Bool { withLock { protocolV5 } }
-
-    private static func isProtocolRefusal(_ error: MQTTError) -> Bool {
-        error.code == .protocol || error.detail.contains("(reason code 132)") || error.detail.contains("(reason code 1)")
+    /// Waits (polling; only used for short, bounded waits) until `gate` is resolved or `deadline`
+    /// passes; true if it was resolved.
+    private static func waitFor(_ gate: ConnectGate, until deadline: ContinuousClock.Instant) async -> Bool {
+        while !gate.isResolved {
+            if ContinuousClock.now >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return true
     }
+
+    // MARK: - Connecting
 
     private func configureSession() throws(MQTTError) {
         let c = configuration
@@ -384,82 +423,154 @@ public final class MQTTPublisher: @unchecked Sendable {
         try check(willRC, "mosquitto_will_set_v5 on \(topics.status)")
 
         let gate = ConnectGate()
+        let done = ConnectGate()
         try withLock { () throws(MQTTError) in
-            guard !connectAttemptRunning else {
+            if let previous = networkDone, !previous.isResolved {
                 throw MQTTError(.timeout, "an earlier connect to \(broker) is still blocked in the network")
             }
-            connectAttemptRunning = true
+            guard state == .connecting else {
+                throw MQTTError(.notConnected, "disconnect() was called while connecting to \(broker)")
+            }
             protocolV5 = v5
             connectGate = gate
+            networkDone = done
+            reconnectFailures = 0
             recentErrors.removeAll()
         }
         let remaining = deadline - ContinuousClock.now
         gate.arm(timeout: max(remaining, .milliseconds(1)), what: "connect to \(broker)")
-        // The blocking connect (TCP and TLS handshake) runs on a thread of its own so the deadline
+        // The blocking connect (TCP and TLS handshake) runs on the network thread so the deadline
         // holds even when the network does not answer.
         let host = c.host, port = Int32(c.port), keepAlive = Int32(c.keepAlive)
         Thread.detachNewThread { [self] in
-            let rc = mosquitto_connect_bind_v5(mosq, host, port, keepAlive, nil, nil)
-            if rc != MOSQ_ERR_SUCCESS.rawValue {
-                let error = mosquittoError(rc, "connect to \(broker)")
-                withLock { connectAttemptRunning = false }
-                gate.resolve(.failure(withRecentErrors(error)))
-                return
-            }
-            // Until the CONNACK, this thread runs the network loop itself: a refused or silent
-            // broker then leaves no libmosquitto thread behind to stop (stopping one that is busy
-            // reconnecting can block). libmosquitto's own thread takes over after success.
-            while !gate.isResolved {
-                let rc = mosquitto_loop(mosq, 50, 1)
-                if rc != MOSQ_ERR_SUCCESS.rawValue && !gate.isResolved {
-                    gate.resolve(.failure(withRecentErrors(mosquittoError(rc, "connect to \(broker)"))))
-                }
-            }
-            guard case .success = gate.result else {
-                mosquitto_disconnect(mosq)
-                withLock { connectAttemptRunning = false }
-                return
-            }
-            let loopRC = withLock { () -> Int32 in
-                connectAttemptRunning = false
-                guard !loopRunning else { return MOSQ_ERR_SUCCESS.rawValue }
-                let rc = mosquitto_loop_start(mosq)
-                if rc == MOSQ_ERR_SUCCESS.rawValue {
-                    loopRunning = true
-                    if selfRetain == nil { selfRetain = Unmanaged.passRetained(self) }
-                }
-                return rc
-            }
-            if loopRC != MOSQ_ERR_SUCCESS.rawValue {
-                logger.error("MQTT network thread did not start", metadata: ["error": "\(mosquittoError(loopRC, "mosquitto_loop_start"))"])
-            }
+            runNetwork(gate: gate, host: host, port: port, keepAlive: keepAlive)
+            done.resolve(.success(()))
         }
         let result = await gate.wait()
         withLock { if connectGate === gate { connectGate = nil } }
         switch result {
         case .success:
-            // The connect thread starts libmosquitto's loop right after the CONNACK; wait for it.
-            while withLock({ connectAttemptRunning }) { try? await Task.sleep(for: .milliseconds(1)) }
-            withLock { state = .connected }
+            let closedMeanwhile = withLock { () -> Bool in
+                guard state == .connecting else { return true }
+                state = .connected
+                return false
+            }
+            if closedMeanwhile {
+                throw MQTTError(.notConnected, "disconnect() was called while connecting to \(broker)")
+            }
             logger.info("MQTT connected", metadata: ["broker": "\(broker)", "client_id": "\(c.clientID)",
                                                      "protocol": "\(v5 ? "5" : "3.1.1")"])
         case .failure(let error):
-            // A timeout can leave the connect thread blocked in the network; it cleans up itself.
-            let deadline = ContinuousClock.now + .milliseconds(200)
-            while withLock({ connectAttemptRunning }) && ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(2))
-            }
+            // After a refusal the thread is done at once; after a timeout it may still be blocked
+            // in the network and cleans up by itself when that returns.
+            _ = await Self.waitFor(done, until: max(deadline, ContinuousClock.now + .milliseconds(200)))
             throw withRecentErrors(error)
         }
     }
 
-    /// Appends libmosquitto's own error lines (e.g. OpenSSL's reason) to an error's detail.
+    // MARK: - The network thread
+
+    /// The network thread of one connect attempt: connects, runs libmosquitto's loop until the
+    /// CONNACK (or the gate's timeout), then, if accepted, serves the link until `disconnect`.
+    private func runNetwork(gate: ConnectGate, host: String, port: Int32, keepAlive: Int32) {
+        let broker = configuration.brokerDescription
+        let rc = mosquitto_connect_bind_v5(mosq, host, port, keepAlive, nil, nil)
+        if rc != MOSQ_ERR_SUCCESS.rawValue {
+            gate.resolve(.failure(withRecentErrors(mosquittoError(rc, "connect to \(broker)"))))
+            return
+        }
+        while !gate.isResolved {
+            let rc = mosquitto_loop(mosq, 50, 1)
+            if rc != MOSQ_ERR_SUCCESS.rawValue && !gate.isResolved {
+                gate.resolve(.failure(markingDowngrade(withRecentErrors(mosquittoError(rc, "connect to \(broker)")))))
+            }
+        }
+        guard case .success = gate.result else {
+            // Refused, timed out or closed meanwhile: leave nothing open behind us.
+            closeLink(reason: 0, v5: withLock { protocolV5 })
+            return
+        }
+        serve()
+    }
+
+    /// Runs the accepted link: libmosquitto's loop (reads, writes, keep-alive; 100 ms turns so a
+    /// close is seen promptly), and after a loss a backoff wait that `disconnect` cuts short,
+    /// then a reconnect. Ends by closing the link the way `disconnect` asked.
+    private func serve() {
+        let broker = configuration.brokerDescription
+        let (initial, maximum) = configuration.reconnectDelay
+        while true {
+            if withLock({ state == .closed }) { break }
+            if mosquitto_loop(mosq, 100, 1) == MOSQ_ERR_SUCCESS.rawValue { continue }
+            // The link is down (libmosquitto has called handleDisconnect if it was up).
+            let delay = withLock { () -> Int? in
+                guard state != .closed else { return nil }
+                let delay = min(initial << min(reconnectFailures, 20), maximum)
+                reconnectFailures += 1
+                return delay
+            }
+            guard let delay else { break }
+            if closeSignal.wait(timeout: .now() + .seconds(delay)) == .success { break }
+            if withLock({ state == .closed }) { break }
+            // Blocking TCP (and TLS) connect, then CONNECT; the CONNACK comes through the loop.
+            let rc = mosquitto_reconnect(mosq)
+            if rc != MOSQ_ERR_SUCCESS.rawValue {
+                let error = withRecentErrors(mosquittoError(rc, "reconnect to \(broker)"))
+                withLock { statsValue.lastError = error.description }
+                logger.debug("MQTT reconnect failed", metadata: ["error": "\(error)"])
+            }
+        }
+        let (reason, v5) = withLock { (closeReason, protocolV5) }
+        closeLink(reason: reason, v5: v5)
+    }
+
+    /// Ends the session on this (the network) thread, waiting at most 500 ms for the socket to
+    /// close. `reason` 4 asks for the will: MQTT 5 sends it as the DISCONNECT reason; MQTT 3.1.1
+    /// has no such reason and a DISCONNECT would make the broker discard the will, so the TCP
+    /// connection is ended without one, as a crash would end it.
+    private func closeLink(reason: Int32, v5: Bool) {
+        let socket = mosquitto_socket(mosq)
+        if socket >= 0 && reason != 0 && !v5 {
+            // Write what is already queued first (the birth may still be there), as the MQTT 5
+            // DISCONNECT, queued behind it, would.
+            let flushDeadline = ContinuousClock.now + .milliseconds(200)
+            while mosquitto_want_write(mosq) && ContinuousClock.now < flushDeadline {
+                if mosquitto_loop(mosq, 20, 1) != MOSQ_ERR_SUCCESS.rawValue { break }
+            }
+            _ = shutdown(socket, Int32(SHUT_RDWR))
+        } else {
+            mosquitto_disconnect_v5(mosq, v5 ? reason : 0, nil)
+        }
+        let deadline = ContinuousClock.now + .milliseconds(500)
+        while mosquitto_socket(mosq) >= 0 && ContinuousClock.now < deadline {
+            if mosquitto_loop(mosq, 50, 1) != MOSQ_ERR_SUCCESS.rawValue { break }
+        }
+    }
+
+    /// Marks a failure before the CONNACK of an MQTT 5 attempt as a reason to try 3.1.1 when it
+    /// is how brokers that only speak 3.1.1 answer a level-5 CONNECT: a CONNACK libmosquitto
+    /// cannot parse as MQTT 5 (`MOSQ_ERR_PROTOCOL`, not an errno) or the connection closed without
+    /// any CONNACK. TLS failures never qualify.
+    private func markingDowngrade(_ error: MQTTError) -> MQTTError {
+        guard withLock({ protocolV5 }), error.code != .tls,
+              error.mosquittoCode == MOSQ_ERR_PROTOCOL.rawValue || error.mosquittoCode == MOSQ_ERR_CONN_LOST.rawValue
+        else { return error }
+        var copy = error
+        copy.suggestsProtocolDowngrade = true
+        return copy
+    }
+
+    /// Appends libmosquitto's own error lines (e.g. OpenSSL's reason) to an error's detail, once.
     private func withRecentErrors(_ error: MQTTError) -> MQTTError {
         let lines = withLock { recentErrors }
         guard !lines.isEmpty else { return error }
         var copy = error
-        copy.detail += " [" + lines.suffix(3).joined(separator: "; ") + "]"
-        if copy.code == .library || copy.code == .unreachable, lines.contains(where: { $0.contains("OpenSSL") || $0.contains("SSL") }) {
+        let suffix = " [" + lines.suffix(3).joined(separator: "; ") + "]"
+        if !copy.detail.hasSuffix(suffix) { copy.detail += suffix }
+        // OpenSSL's lines name the real cause of a "lost connection" or reset during the handshake
+        // (e.g. a TLS 1.3 "certificate required" alert when we have no client certificate).
+        if [.library, .unreachable, .disconnected, .protocol].contains(copy.code),
+           lines.contains(where: { $0.contains("OpenSSL") || $0.contains("SSL") }) {
             copy.code = .tls
         }
         return copy
@@ -502,8 +613,12 @@ public final class MQTTPublisher: @unchecked Sendable {
         var mid: Int32 = 0
         var properties: OpaquePointer?
         let v5 = withLock { protocolV5 }
-        if v5, let expiry = message.expirySeconds {
-            _ = mosquitto_property_add_int32(&properties, Int32(MQTT_PROP_MESSAGE_EXPIRY_INTERVAL.rawValue), expiry)
+        if let expiry = message.expirySeconds {
+            if v5 {
+                _ = mosquitto_property_add_int32(&properties, Int32(MQTT_PROP_MESSAGE_EXPIRY_INTERVAL.rawValue), expiry)
+            } else {
+                withLock { statsValue.expiryDropped += 1 }  // 3.1.1 has no message expiry
+            }
         }
         let rc = message.payload.withUnsafeBytes { bytes in
             mosquitto_publish_v5(mosq, &mid, message.topic, Int32(bytes.count), bytes.baseAddress,
@@ -566,7 +681,10 @@ public final class MQTTPublisher: @unchecked Sendable {
     private func handleConnect(_ rc: Int32) {
         if rc != 0 {
             let v5 = withLock { protocolV5 }
-            let error = connackError(rc, protocolV5: v5, broker: configuration.brokerDescription)
+            var error = connackError(rc, protocolV5: v5, broker: configuration.brokerDescription)
+            // 132 "unsupported protocol version" (libmosquitto also reports a 3.1.1 CONNACK with
+            // return code 1 this way), or 1 itself from a broker that answered in 3.1.1 framing.
+            error.suggestsProtocolDowngrade = v5 && (rc == 132 || rc == 1)
             let gate = withLock { () -> ConnectGate? in
                 statsValue.lastError = error.description
                 return connectGate
@@ -577,6 +695,7 @@ public final class MQTTPublisher: @unchecked Sendable {
         }
         let (gate, first, v5) = withLock { () -> (ConnectGate?, Bool, Bool) in
             linkUp = true
+            reconnectFailures = 0
             statsValue.connects += 1
             statsValue.protocolVersion = protocolV5 ? "5" : "3.1.1"
             return (connectGate, statsValue.connects == 1, protocolV5)
@@ -594,8 +713,10 @@ public final class MQTTPublisher: @unchecked Sendable {
             }
         }
         if !first { logger.notice("MQTT reconnected", metadata: ["broker": "\(configuration.brokerDescription)"]) }
-        gate?.resolve(.success(()))
+        // Hand the birth to libmosquitto before connect() returns: a disconnect right after it
+        // then queues its DISCONNECT (or, over 3.1.1, its flush) behind the birth.
         pump()
+        gate?.resolve(.success(()))
     }
 
     private func handleDisconnect(_ rc: Int32) {
@@ -620,8 +741,8 @@ public final class MQTTPublisher: @unchecked Sendable {
                            metadata: ["broker": "\(configuration.brokerDescription)", "rc": "\(rc)"])
         }
         if let gate {
-            gate.resolve(.failure(withRecentErrors(mosquittoError(rc == 0 ? MOSQ_ERR_CONN_LOST.rawValue : rc,
-                                                                  "connection to \(configuration.brokerDescription)"))))
+            gate.resolve(.failure(markingDowngrade(withRecentErrors(mosquittoError(rc == 0 ? MOSQ_ERR_CONN_LOST.rawValue : rc,
+                                                                                   "connection to \(configuration.brokerDescription)")))))
         }
         for message in lost {
             message.completion?(.failure(MQTTError(.disconnected, "connection lost before QoS 0 \(message.topic) was written")))

@@ -25,6 +25,12 @@ public struct MQTTStats: Sendable, Hashable {
     public var connected = false
     /// The protocol version in use (`5` or `3.1.1`), once connected.
     public var protocolVersion: String?
+    /// Whether the broker refused MQTT 5 and the link fell back to 3.1.1 (see docs/MQTT.md for
+    /// what is lost: message expiry, PUBACK reasons, no-local, DISCONNECT reasons).
+    public var protocolFallback = false
+    /// Messages sent without their message expiry because the link speaks MQTT 3.1.1: retained
+    /// values published so do not vanish when stale.
+    public var expiryDropped: UInt64 = 0
     /// Successful connects (the first and every reconnect).
     public var connects: UInt64 = 0
     /// Connections lost (not counting our own disconnect).
