@@ -24,6 +24,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Untimed warm-up invocations.") var warmup = 5
     @Option(help: "Intra-op threads (only 1 is implemented; others are refused).") var threads = 1
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "After the timed runs, time every operator over another --runs invocations and print a per-op table (median µs, share; in --json as \"profile\").") var profile = false
 
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
@@ -51,10 +52,20 @@ struct BenchCommand: ParsableCommand {
                 }
             }
         }
-        for _ in 0..<warmup { interp.invoke() }
+        // The arena planner reuses an input's bytes once its last reader has run, so the input is
+        // stored again before every invocation (inside the timed region, as a caller must do);
+        // otherwise later runs would read whatever scratch was left there (for float inputs often
+        // denormals, which make the input Quantize's division ~20x slower).
+        let saved: [[UInt8]] = (0..<interp.inputCount).map { Array(interp.input($0).bytes) }
+        let inputs = (0..<interp.inputCount).map { interp.input($0).bytes }
+        @inline(__always) func storeInputs() {
+            for i in 0..<inputs.count { saved[i].withUnsafeBytes { inputs[i].copyMemory(from: $0) } }
+        }
+        for _ in 0..<warmup { storeInputs(); interp.invoke() }
         var times = [Double](repeating: 0, count: runs)
         for i in 0..<runs {
             let a = DispatchTime.now().uptimeNanoseconds
+            storeInputs()
             interp.invoke()
             times[i] = Double(DispatchTime.now().uptimeNanoseconds - a) / 1000
         }
@@ -70,10 +81,47 @@ struct BenchCommand: ParsableCommand {
             ("arena_bytes", "\(interp.arenaBytes)"), ("naive_activation_bytes", "\(interp.naiveBytes)"),
             ("model_bytes", "\(file.byteCount)"), ("peak_rss_kib", "\(usage.ru_maxrss)"), ("kernel", "\"\(kernel)\""),
         ]
+        var result2 = result
+        if profile {
+            let n = interp.model.ops.count
+            var samples = [UInt64](repeating: 0, count: n * runs)
+            samples.withUnsafeMutableBufferPointer { buf in
+                for r in 0..<runs {
+                    storeInputs()
+                    interp.invoke(perOp: UnsafeMutableBufferPointer(rebasing: buf[(r * n)..<(r * n + n)]), clock: { DispatchTime.now().uptimeNanoseconds })
+                }
+            }
+            // Median per operator over the profiled runs (the machine is noisy; means chase outliers).
+            var acc = [UInt64](repeating: 0, count: n)
+            for k in 0..<n {
+                let v = (0..<runs).map { samples[$0 * n + k] }.sorted()
+                acc[k] = v[v.count / 2]
+            }
+            let total = max(Double(acc.reduce(0, &+)), 1)
+            var rows: [String] = []
+            for k in 0..<n {
+                let op = interp.model.ops[k]
+                let us = Double(acc[k]) / 1000
+                let shape = op.outputs.first.map { "\(interp.model.tensors[$0].shape)" } ?? "[]"
+                if json {
+                    rows.append("{\"op\": \(k), \"code\": \"\(op.code.name)\", \"out\": \"\(shape)\", \"median_us\": \(String(format: "%.2f", us))}")
+                } else {
+                    rows.append(String(format: "%3d %-18@ %-22@ %9.2f us %5.1f%%", k, op.code.name as NSString, shape as NSString, us, 100 * Double(acc[k]) / total))
+                }
+            }
+            if json {
+                result2.append(("profile", "[" + rows.joined(separator: ", ") + "]"))
+            } else {
+                print("per-op profile (median of each op over \(runs) profiled runs; clock read per op):")
+                for r in rows { print(r) }
+                print(String(format: "    sum of medians %.2f us", total / 1000))
+            }
+        }
+        let out = result2
         if json {
-            print("{" + result.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
+            print("{" + out.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
         } else {
-            for (k, v) in result { print("\(k.padding(toLength: 24, withPad: " ", startingAt: 0)) \(v)") }
+            for (k, v) in out { print("\(k.padding(toLength: 24, withPad: " ", startingAt: 0)) \(v)") }
         }
     }
 }

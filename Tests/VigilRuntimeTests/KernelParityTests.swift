@@ -214,6 +214,12 @@ import VigilModel
     }
     static let poolCases: [PoolParityCase] = [
         PoolParityCase(channels: 16, h: 1, w: 360, k: 2, stride: 2, pad: 0, dilation: 1),
+        // Non-overlapping windows of 4 (the real ECG model): the AVX2 quad path, its scalar tail
+        // (w 71: 17 outputs, one dropped input), padding at both ends, and a 2D pool.
+        PoolParityCase(channels: 8, h: 1, w: 720, k: 4, stride: 4, pad: 0, dilation: 1),
+        PoolParityCase(channels: 3, h: 1, w: 71, k: 4, stride: 4, pad: 0, dilation: 1),
+        PoolParityCase(channels: 2, h: 1, w: 66, k: 4, stride: 4, pad: 3, dilation: 1),
+        PoolParityCase(channels: 2, h: 9, w: 38, k: 4, stride: 4, pad: 1, dilation: 1),
         PoolParityCase(channels: 3, h: 1, w: 37, k: 3, stride: 2, pad: 1, dilation: 1),
         PoolParityCase(channels: 2, h: 1, w: 9, k: 4, stride: 3, pad: 3, dilation: 1),   // windows of padding only
         PoolParityCase(channels: 4, h: 9, w: 7, k: 3, stride: 2, pad: 1, dilation: 2),
@@ -221,6 +227,10 @@ import VigilModel
         PoolParityCase(channels: 64, h: 1, w: 45, k: 0, stride: 1, pad: 0, dilation: 1, global: true, zx: -128),
         PoolParityCase(channels: 3, h: 7, w: 5, k: 0, stride: 1, pad: 0, dilation: 1, global: true, zx: 127),
         PoolParityCase(channels: 2, h: 1, w: 1, k: 0, stride: 1, pad: 0, dilation: 1, global: true, zx: 3),
+        // The AVX2 byte sums: exactly 16, 32 + 16, and a masked tail after 96.
+        PoolParityCase(channels: 5, h: 1, w: 16, k: 0, stride: 1, pad: 0, dilation: 1, global: true, zx: -7),
+        PoolParityCase(channels: 3, h: 4, w: 12, k: 0, stride: 1, pad: 0, dilation: 1, global: true, zx: 127),
+        PoolParityCase(channels: 2, h: 1, w: 100, k: 0, stride: 1, pad: 0, dilation: 1, global: true, zx: -128),
     ]
 
     @Test(arguments: poolCases)
@@ -305,6 +315,20 @@ import VigilModel
                 #expect(vigil_kernel_select(v) == 1)
                 #expect(try run(bytes, input, .optimized) == reference, "\(String(cString: vigil_kernel_name(v))) differs on the ECG network, seed \(seed)")
             }
+            // The profiling invoke (`vigil bench --profile`) gives the same bytes and charges each op
+            // exactly the clock ticks read around it (a clock that advances by 1 per read).
+            let profiled: [[UInt8]] = try bytes.withUnsafeBytes { raw in
+                let interp = try Interpreter(model: try ModelReader.read(raw))
+                input.withUnsafeBytes { interp.input(0).bytes.copyMemory(from: $0) }
+                var ticks: UInt64 = 0
+                var perOp = [UInt64](repeating: 0, count: interp.model.ops.count)
+                perOp.withUnsafeMutableBufferPointer { buf in
+                    interp.invoke(perOp: buf, clock: { ticks += 1; return ticks })
+                }
+                #expect(perOp == [UInt64](repeating: 1, count: interp.model.ops.count) && ticks == UInt64(perOp.count + 1))
+                return (0..<interp.outputCount).map { Array(interp.output($0).bytes) }
+            }
+            #expect(profiled == reference, "the profiling invoke differs on the ECG network, seed \(seed)")
         }
     }
 

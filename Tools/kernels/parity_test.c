@@ -16,7 +16,7 @@ static uint64_t next(void) { state ^= state << 13; state ^= state >> 7; state ^=
  * definition (acc = bias + sum over taps inside the input of (x - zx) * w), in both input layouts
  * (padded rows with taps in the quad, channels-last with channels in the quad), 1D and 2D. */
 static int check_direct(int trial, int *checked) {
-    int cin = 1 + next() % 20, cout = 1 + next() % 40, kh = trial % 2 ? 1 : 1 + next() % 3, kw = 1 + next() % 9;
+    int cin = 1 + next() % 20, cout = 1 + next() % (trial % 3 == 0 ? 72 : 40), kh = trial % 2 ? 1 : 1 + next() % 3, kw = 1 + next() % 9;
     int ih = kh == 1 && trial % 4 == 1 ? 1 : kh + next() % 6, iw = kw + next() % 40;
     int sh = 1 + next() % 2, sw = 1 + next() % 3, pt = next() % 3, pl = next() % 4, pb = next() % 3, pr = next() % 4;
     int dh = 1 + (kh > 1 ? next() % 2 : 0), dw = 1;
@@ -189,6 +189,8 @@ static int check_pools(void) {
         g.pad_top = next() % 3; g.pad_left = next() % 4;
         int pb = next() % 3, pr = next() % 4;
         g.in_h = 1 + next() % 6; g.in_w = 1 + next() % 40;
+        /* Every third: non-overlapping windows of 4 (the AVX2 quad path), rows long enough for it. */
+        if (t % 3 == 1) { g.k_w = 4; g.stride_w = 4; g.dilation_w = 1; g.in_w = 1 + next() % 150; }
         int eh = (g.k_h - 1) * g.dilation_h + 1, ew = (g.k_w - 1) * g.dilation_w + 1;
         if (g.in_h + g.pad_top + pb < eh || g.in_w + g.pad_left + pr < ew) continue;
         g.out_h = (g.in_h + g.pad_top + pb - eh) / g.stride_h + 1;
@@ -281,8 +283,15 @@ static int check_add(void) {
 
 int main(void) {
     int failures = 0, checked = 0;
-    for (int trial = 0; trial < 400; trial++) {
+    for (int trial = 0; trial < 412; trial++) {
         int rows = 1 + next() % 19, cols = 1 + next() % (trial % 4 == 0 ? 200 : 23), K = 1 + next() % 300;
+        /* The last 12: the AVX512-VNNI GEMM's contiguous panel copy (cols a multiple of 512, at least
+         * 16 rows, K4 <= 128), including K4 = 128 and past it; cols 1030 (not a multiple of 512) takes the strided path
+         * with a partial last panel. */
+        if (trial >= 400) {
+            rows = trial % 2 ? 16 + next() % 9 : 60 + next() % 12; cols = trial % 3 == 0 ? 1024 : (trial % 3 == 1 ? 512 : 1030);
+            K = trial == 400 ? 512 : (trial == 401 ? 516 : 1 + next() % 520);
+        }
         int8_t *A = malloc(rows * K), *B = malloc(cols * K), *C0 = malloc(rows * cols), *C1 = malloc(rows * cols);
         int extreme = trial % 5 == 0;
         for (int i = 0; i < rows * K; i++) A[i] = extreme ? (next() & 1 ? 127 : -127) : (int8_t)next();

@@ -48,10 +48,14 @@ VIGIL_A512 static inline void row_store(__m512i a0, __m512i a1, __m512i a2, __m5
     _mm512_mask_storeu_epi8(out, keep, y);
 }
 
+/// Largest K4 whose 64-column panel is copied (32 KiB, on the stack).
+#define VIGIL_PANEL_K4 128
+
 VIGIL_A512
 void vigil_gemm_u8s8_k4_avx512vnni(const int32_t *A, const uint8_t *U, int rows, int cols, int K4,
                                    const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
     const ptrdiff_t stride = (ptrdiff_t)cols * 4;
+    _Alignas(64) uint8_t panel[VIGIL_PANEL_K4 * 256];
     for (int c0 = 0; c0 < cols; c0 += 64) {
         const int nc = cols - c0 < 64 ? cols - c0 : 64;
         // Positions past the last are not loaded (masked to 0) and not stored.
@@ -64,6 +68,18 @@ void vigil_gemm_u8s8_k4_avx512vnni(const int32_t *A, const uint8_t *U, int rows,
         }
         const __mmask64 keep = nc == 64 ? ~(__mmask64)0 : (((__mmask64)1 << nc) - 1);
         const uint8_t *u0 = U + (ptrdiff_t)c0 * 4;
+        ptrdiff_t us = stride;
+        // The 64-column panel is read once per 4-row tile. With a row stride that is a multiple of
+        // 2 KiB (cols a multiple of 512) its K4 x 256 bytes fall into a few L1 sets and are fetched
+        // from L2 again for every tile; a contiguous copy (when it fits in L1 and there are enough
+        // tiles to pay for it) avoids that. Same products in the same order: same results.
+        if (nc == 64 && rows >= 16 && K4 <= VIGIL_PANEL_K4 && (stride & 2047) == 0) {
+            for (int k = 0; k < K4; k++)
+                for (int j = 0; j < 4; j++)
+                    _mm512_store_si512(panel + (ptrdiff_t)k * 256 + 64 * j, _mm512_loadu_si512(u0 + (ptrdiff_t)k * stride + 64 * j));
+            u0 = panel;
+            us = 256;
+        }
         for (int r = 0; r < rows; r += 4) {
             const int nr = rows - r < 4 ? rows - r : 4;
             // Rows past the last repeat the first of the tile; their results are dropped.
@@ -76,7 +92,7 @@ void vigil_gemm_u8s8_k4_avx512vnni(const int32_t *A, const uint8_t *U, int rows,
             __m512i s00 = b0, s01 = b0, s02 = b0, s03 = b0, s10 = b1, s11 = b1, s12 = b1, s13 = b1;
             __m512i s20 = b2, s21 = b2, s22 = b2, s23 = b2, s30 = b3, s31 = b3, s32 = b3, s33 = b3;
             const uint8_t *u = u0;
-            for (int k = 0; k < K4; k++, u += stride) {
+            for (int k = 0; k < K4; k++, u += us) {
                 const __m512i v0 = _mm512_maskz_loadu_epi32(m0, u), v1 = _mm512_maskz_loadu_epi32(m1, u + 64);
                 const __m512i v2 = _mm512_maskz_loadu_epi32(m2, u + 128), v3 = _mm512_maskz_loadu_epi32(m3, u + 192);
                 __m512i w = _mm512_set1_epi32(w0[k]);

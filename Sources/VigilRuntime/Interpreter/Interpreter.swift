@@ -252,4 +252,21 @@ public final class Interpreter {
             for op in ops { op.eval(table) }
         }
     }
+
+    /// Runs the model once like `invoke()`, adding each operator's time to `perOp[k]` (in the unit
+    /// of `clock`, read before and after every operator). For profiling (`vigil bench --profile`);
+    /// `perOp` needs one element per operator. Allocation-free like `invoke()`.
+    public func invoke(perOp: UnsafeMutableBufferPointer<UInt64>, clock: () -> UInt64) {
+        precondition(perOp.count >= ops.count, "perOp needs one element per operator")
+        let table = SlotTable(slots)
+        ops.withUnsafeBufferPointer { ops in
+            var t = clock()
+            for k in 0..<ops.count {
+                ops[k].eval(table)
+                let u = clock()
+                perOp[k] &+= u &- t
+                t = u
+            }
+        }
+    }
 }
