@@ -16,6 +16,7 @@
 #ifndef VIGIL_DEPTHWISE_PLANES_H
 #define VIGIL_DEPTHWISE_PLANES_H
 #include "vigil_kernels.h"
+#include <string.h>
 
 /// At most this many quads per channel (k_h * ceil(k_w / 4)); larger kernels use the generic body.
 #define VIGIL_DW_MAX_QUADS 32
@@ -82,4 +83,17 @@ void vigil_depthwise_planes_avx512vnni(const int8_t *X, const int8_t *W, const v
                                        const vigil_requant_rows *q, void *scratch, int8_t *Y);
 void vigil_depthwise_planes_neon(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
                                  const vigil_requant_rows *q, void *scratch, int8_t *Y);
+/// The scalar tail of the vector row copies: bytes i..<n of `src` to `d`, XOR 0x80 when `flip`
+/// (int8 -> x + 128), 8 bytes at a time, then one by one.
+static inline void vigil_dw_copy_tail(uint8_t *d, const int8_t *src, int i, int n, int flip) {
+    const uint64_t f8 = flip ? 0x8080808080808080ull : 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        memcpy(&v, src + i, 8);
+        v ^= f8;
+        memcpy(d + i, &v, 8);
+    }
+    for (; i < n; i++) d[i] = (uint8_t)src[i] ^ (uint8_t)f8;
+}
+
 #endif

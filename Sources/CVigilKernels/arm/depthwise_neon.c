@@ -66,19 +66,12 @@ static inline void plane_neon(const vigil_dw_plane *p) {
     }
 }
 
-/// Row copies with 16-byte vectors, then 8 bytes at a time, then bytes.
+/// Row copies with 16-byte vectors, then the shared scalar tail.
 static inline void copy_neon(uint8_t *d, const int8_t *src, int n, int flip) {
     const uint8x16_t f = vdupq_n_u8(flip ? 0x80 : 0);
-    const uint64_t f8 = flip ? 0x8080808080808080ull : 0;
     int i = 0;
     for (; i + 16 <= n; i += 16) vst1q_u8(d + i, veorq_u8(vld1q_u8((const uint8_t *)src + i), f));
-    for (; i + 8 <= n; i += 8) {
-        uint64_t v;
-        memcpy(&v, src + i, 8);
-        v ^= f8;
-        memcpy(d + i, &v, 8);
-    }
-    for (; i < n; i++) d[i] = (uint8_t)src[i] ^ (uint8_t)f8;
+    vigil_dw_copy_tail(d, src, i, n, flip);
 }
 
 #define VIGIL_DWD_NAME vigil_depthwise_planes_neon

@@ -138,20 +138,13 @@ VIGIL_AVX2 static inline void plane_avx2(const vigil_dw_plane *p) {
 #undef VIGIL_MADD
 }
 
-/// Row copies with 32-byte vectors, then 8 bytes at a time, then bytes.
+/// Row copies with 32-byte vectors, then the shared scalar tail.
 VIGIL_AVX2 static inline void copy_avx2(uint8_t *d, const int8_t *src, int n, int flip) {
     const __m256i f = _mm256_set1_epi8(flip ? (char)0x80 : 0);
-    const uint64_t f8 = flip ? 0x8080808080808080ull : 0;
     int i = 0;
     for (; i + 32 <= n; i += 32)
         _mm256_storeu_si256((__m256i *)(d + i), _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(src + i)), f));
-    for (; i + 8 <= n; i += 8) {
-        uint64_t v;
-        memcpy(&v, src + i, 8);
-        v ^= f8;
-        memcpy(d + i, &v, 8);
-    }
-    for (; i < n; i++) d[i] = (uint8_t)src[i] ^ (uint8_t)f8;
+    vigil_dw_copy_tail(d, src, i, n, flip);
 }
 
 #define VIGIL_DWD_ATTR VIGIL_AVX2

@@ -10,14 +10,7 @@
 #include "vigil_kernels.h"
 #include <immintrin.h>
 
-#define VIGIL_A512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
-
-VIGIL_A512 static inline __m512i rq16(__m512i acc, __m512i m, __m512i round, __m128i shift) {
-    const __m512i e = _mm512_mul_epi32(acc, m);
-    const __m512i o = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), m);
-    const __m512i h = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(e, 32), o);
-    return _mm512_sra_epi32(_mm512_add_epi32(h, round), shift);
-}
+#include "requant_avx512.h"
 
 /// Row r's 64 results (four vectors of 16 positions) requantized and stored (the first `n` of them).
 VIGIL_A512 static inline void row_store(__m512i a0, __m512i a1, __m512i a2, __m512i a3, const vigil_requant_rows *q,
