@@ -267,7 +267,14 @@ final class ConfigurationReloader: @unchecked Sendable {  // `running` only unde
                 return Outcome(configurationError: configurationError, models: .failed(code: "config_invalid", detail: "\(error)"))
             }
         }
-        return Outcome(configurationError: configurationError, restartRequired: restart, models: models.reload(modelID: nil))
+        let outcome = models.reload(modelID: nil)
+        // A model that was refused keeps running from its old file: the running configuration and
+        // the next reload (SIGHUP or `cmd/reload`) say so, and the next SIGHUP tries the new path again.
+        for i in running.pipelines.indices where running.pipelines[i].model != nil {
+            if let slot = models.slots[running.pipelines[i].name] { running.pipelines[i].model = slot.path }
+        }
+        models.retarget(paths: models.slots.mapValues(\.path), trustedKeys: nil)
+        return Outcome(configurationError: configurationError, restartRequired: restart, models: outcome)
     }
 }
 

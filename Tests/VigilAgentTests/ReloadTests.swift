@@ -95,6 +95,13 @@ import Testing
         }
         #expect(code == "reload_failed" && detail.contains("restart the agent"))
         #expect(slot.path == b)
+        // The running configuration names the file that runs, and the next SIGHUP tries the new one again.
+        #expect(reloader.current.pipelines[0].model == b)
+        guard case .failed = reloader.reload().models else {
+            Issue.record("the refused model was not tried again on the next reload")
+            return
+        }
+        #expect(slot.path == b)
     }
 }
 
