@@ -16,7 +16,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
@@ -24,20 +23,19 @@ let package = Package(
     ],
     targets: [
         .target(name: "CVigilKernels"),
-        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto",
                        providers: [.apt(["libmosquitto-dev"])]),
         .target(name: "VigilModel"),
         .target(
             name: "VigilRuntime",
-            dependencies: ["VigilModel", "CVigilKernels", "COpenBLAS"],
+            dependencies: ["VigilModel", "CVigilKernels"],
             swiftSettings: [.define("VIGIL_OPENBLAS")]
         ),
         // MCU <-> host frame codec; Foundation-free and Embedded-Swift-compatible, shared with Firmware/.
         .target(name: "SensorLink"),
         .target(name: "VigilAlerts"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // Sources (files, SensorLink serial), streaming DSP, vitals, signal quality.
         .target(name: "VigilSensors", dependencies: ["SensorLink"]),
         // DICOM Part 10 reader and the image pipeline into a model's input tensor.
@@ -48,7 +46,7 @@ let package = Package(
         .target(
             name: "VigilSync",
             dependencies: [
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "CSQLite",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -94,7 +92,12 @@ let package = Package(
                 "VigilSensors", "VigilImaging", "VigilAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // Release: link with lld and pack the relative relocations (DT_RELR, glibc >= 2.36: Debian 12,
+            // Raspberry Pi OS bookworm). The loader otherwise reads ~1.4 MB of .rela.dyn at every start
+            // and that stays in the agent's resident memory (docs/PERFORMANCE.md, agent memory).
+            linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"],
+                                          .when(platforms: [.linux], configuration: .release))]
         ),
         // Workstation-side converter: ONNX in, .vigil out. Kept out of the device binary (protobuf).
         .target(

@@ -2,8 +2,8 @@
 // `Interpreter(model:)`, so checking their exact code needs VigilRuntime linked into the test.
 //
 // `canImport(VigilRuntime)` alone is not a safe test: SwiftPM puts every module of the package in
-// one Modules directory, so it can be true while VigilRuntime's own C dependencies (CVigilKernels,
-// COpenBLAS) are not visible to this target, and the import then fails. Those module maps are
+// one Modules directory, so it can be true while VigilRuntime's own C dependency (CVigilKernels)
+// is not visible to this target, and the import then fails. That module map is
 // passed only to targets that depend on VigilRuntime, so `canImport(CVigilKernels)` tells whether
 // the dependency is declared. Without it, the corpus test still checks that every operator-level
 // entry passes ModelReader.read (it must fail later, not earlier).

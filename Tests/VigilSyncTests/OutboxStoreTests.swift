@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Testing
 @testable import VigilSync
 
@@ -206,12 +205,40 @@ func entrySize(_ item: OutboxItem) throws -> Int {
         #expect(try mode(s.databasePath + "-wal") == 0o600)
     }
 
+    @Test func adoptsAnOutboxWrittenByTheGRDBStoreAndRefusesANewerSchema() throws {
+        // A file as the GRDB-based store left it: the v1 schema plus GRDB's migrations table,
+        // user_version 0, one pending alert.
+        let dir = tempDir()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("outbox.sqlite").path
+        do {
+            let c = try SQLiteConnection(path: path)
+            try c.executeScript(OutboxStore.schemaV1 + """
+                CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                INSERT INTO grdb_migrations VALUES ('v1');
+                """)
+        }
+        do {
+            let old = try makeStore(dir)
+            try old.enqueue(alarm(1))
+            try old.database.withConnection { try $0.execute("PRAGMA user_version = 0") }
+        }
+        let s = try makeStore(dir)
+        #expect(try s.statistics().pendingCount == 1)
+        try s.enqueue(alarm(2))
+        #expect(try s.pendingItems().count == 2)
+        #expect(try s.database.withConnection { try $0.int("PRAGMA user_version") } == OutboxStore.schemaVersion)
+
+        try s.database.withConnection { try $0.execute("PRAGMA user_version = \(OutboxStore.schemaVersion + 1)") }
+        #expect(throws: SyncError.self) { try makeStore(dir) }
+    }
+
     @Test func alertWriteRestoresNormalSynchronous() throws {
         let s = try makeStore()
         try s.enqueue(alarm(1))
-        let mode = try s.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        let mode = try s.database.withConnection { db in try db.int("PRAGMA synchronous") }
         #expect(mode == 1) // NORMAL
-        let journal = try s.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        let journal = try s.database.withConnection { db in try db.query("PRAGMA journal_mode").first?.text(0) }
         #expect(journal == "wal")
     }
 

@@ -1,6 +1,6 @@
 internal import VigilModel
 #if VIGIL_OPENBLAS
-internal import COpenBLAS
+internal import Glibc
 #endif
 #if canImport(CVigilKernels)
 internal import CVigilKernels
@@ -549,15 +549,20 @@ func weightScales(_ c: OpContext, _ w: Int, channels: Int) throws(VigilError) ->
     return q.scales
 }
 
-/// C[m, n] = A[m, k] * B[k, n], row-major, float32. OpenBLAS on the host build; a plain loop in the
-/// Embedded core build.
+/// C[m, n] = A[m, k] * B[k, n], row-major, float32. On the host build OpenBLAS's `cblas_sgemm` when
+/// the library loads, else (and in the Embedded core build) a plain loop with the same result up to
+/// float rounding order.
 @inline(__always)
 func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
            transposeB: Bool = false) {
     #if VIGIL_OPENBLAS
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), Int32(k),
-                1, a, Int32(k), b, transposeB ? Int32(k) : Int32(n), 0, c, Int32(n))
-    #else
+    if let gemm = OpenBLAS.sgemm {
+        // CBLAS enum values: CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112.
+        gemm(101, 111, transposeB ? 112 : 111, Int32(m), Int32(n), Int32(k),
+             1, a, Int32(k), b, transposeB ? Int32(k) : Int32(n), 0, c, Int32(n))
+        return
+    }
+    #endif
     for i in 0..<m {
         for j in 0..<n { c[i * n + j] = 0 }
         for p in 0..<k {
@@ -570,5 +575,33 @@ func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Flo
             }
         }
     }
-    #endif
 }
+
+#if VIGIL_OPENBLAS
+/// OpenBLAS, loaded on first use. Only float layers (`--keep-float`, float models) call it, and an
+/// int8 model never does, so the agent and `vigil bench` on int8 models do not map the library,
+/// its gfortran/quadmath dependencies or its worker threads (measured: about 2.1 MB of the agent's
+/// resident memory, docs/PERFORMANCE.md). Loaded with one thread: latency figures and the
+/// `--threads` contract are single-threaded, and the bedside board shares its cores.
+public enum OpenBLAS {
+    typealias SGEMM = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
+                                      UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32) -> Void
+    typealias SetThreads = @convention(c) (Int32) -> Void
+
+    /// `cblas_sgemm`, or nil when no OpenBLAS library loads (then `sgemm` runs its plain loop).
+    static let sgemm: SGEMM? = {
+        for name in ["libopenblas.so.0", "libopenblas.so"] {
+            guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else { continue }
+            guard let f = dlsym(handle, "cblas_sgemm") else { dlclose(handle); continue }
+            if let t = dlsym(handle, "openblas_set_num_threads") {
+                unsafeBitCast(t, to: SetThreads.self)(1)
+            }
+            return unsafeBitCast(f, to: SGEMM.self)
+        }
+        return nil
+    }()
+
+    /// True when float layers run on OpenBLAS (loads it on first call).
+    public static var isAvailable: Bool { sgemm != nil }
+}
+#endif

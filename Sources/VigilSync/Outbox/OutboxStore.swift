@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 
 /// The FHIR references stamped on each entry when it is enqueued, so a backlog recorded before a
@@ -85,9 +84,9 @@ struct PendingEntry: Sendable {
     var rawPayload: Data
 }
 
-/// Durable store-and-forward outbox on SQLite (WAL) through GRDB.
+/// Durable store-and-forward outbox on SQLite (WAL), one connection (SQLite.swift says why not GRDB).
 ///
-/// Durability: the database runs in WAL mode with `synchronous=NORMAL` on its single writer
+/// Durability: the database runs in WAL mode with `synchronous=NORMAL` on its single
 /// connection. An enqueue of an alert switches that connection to `synchronous=FULL` for its own
 /// transaction, so the WAL is fsynced before `enqueue` returns; since the WAL is sequential that
 /// fsync also makes every earlier telemetry commit durable. Telemetry commits without fsync: a
@@ -115,7 +114,7 @@ public final class OutboxStore: Sendable {
     /// Path of the SQLite file.
     public let databasePath: String
 
-    let pool: DatabasePool
+    let database: SerializedDatabase
     private let subjectBox: LockedBox<FHIRSubject>
     private let clock: @Sendable () -> Date
     private let logger: Logger
@@ -150,15 +149,15 @@ public final class OutboxStore: Sendable {
         fchmod(fd, 0o600)
         close(fd)
 
-        var config = Configuration()
-        config.label = "vigil.outbox"
-        config.busyMode = .timeout(10)
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        }
         do {
-            pool = try DatabasePool(path: path, configuration: config)
-            try Self.migrator.migrate(pool)
+            let connection = try SQLiteConnection(path: path)
+            let journal = try connection.query("PRAGMA journal_mode = WAL").first?.text(0)
+            guard journal == "wal" else {
+                throw SQLiteError(code: 0, message: "cannot switch to WAL (journal_mode is \(journal ?? "unknown"))")
+            }
+            try connection.execute("PRAGMA synchronous = NORMAL")
+            try Self.migrate(connection)
+            database = SerializedDatabase(connection)
         } catch {
             throw SyncError(.storage, "\(path): \(error)")
         }
@@ -182,10 +181,26 @@ public final class OutboxStore: Sendable {
         guard chmod(dir, 0o700) == 0 else { throw SyncError(.storage, "\(dir): cannot chmod 0700 (errno \(errno))") }
     }
 
-    private static var migrator: DatabaseMigrator {
-        var m = DatabaseMigrator()
-        m.registerMigration("v1") { db in
-            try db.execute(sql: """
+    /// Schema version in `PRAGMA user_version`.
+    static let schemaVersion = 1
+
+    /// Creates the schema in an empty file. A file at version 0 that already has the `outbox` table
+    /// was written by the GRDB-based store (same v1 schema, with a `grdb_migrations` table): it is
+    /// adopted as is. A newer version is refused rather than misread.
+    private static func migrate(_ db: SQLiteConnection) throws {
+        try db.transaction {
+            let version = try db.int("PRAGMA user_version") ?? 0
+            guard version <= schemaVersion else {
+                throw SQLiteError(code: 0, message: "schema version \(version) is newer than this build's \(schemaVersion)")
+            }
+            guard version < schemaVersion else { return }
+            let existing = try db.int("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'outbox'") ?? 0
+            if existing == 0 { try db.executeScript(schemaV1) }
+            try db.execute("PRAGMA user_version = \(schemaVersion)")
+        }
+    }
+
+    static let schemaV1 = """
                 CREATE TABLE outbox (
                     seq INTEGER PRIMARY KEY AUTOINCREMENT,
                     id TEXT NOT NULL UNIQUE,
@@ -220,10 +235,7 @@ public final class OutboxStore: Sendable {
                     UPDATE stats SET value = value - 1 WHERE key = 'pending_count';
                     UPDATE stats SET value = value - OLD.bytes WHERE key = 'pending_bytes';
                 END;
-                """)
-        }
-        return m
-    }
+                """
 
     /// References stamped on entries enqueued from now on (change it on a patient change).
     public var subject: FHIRSubject {
@@ -255,37 +267,36 @@ public final class OutboxStore: Sendable {
         let life = priority == .alert ? alertTTL : ttl
         let durable = priority == .alert
         do {
-            return try pool.writeWithoutTransaction { db in
-                if durable { try db.execute(sql: "PRAGMA synchronous = FULL") }
-                defer { if durable { try? db.execute(sql: "PRAGMA synchronous = NORMAL") } }
-                var result = EnqueueResult(stored: true, evicted: 0, overCap: false)
-                try db.inTransaction(.immediate) {
+            return try database.withConnection { db in
+                if durable { try db.execute("PRAGMA synchronous = FULL") }
+                defer { if durable { _ = try? db.execute("PRAGMA synchronous = NORMAL") } }
+                return try db.transaction {
                     try Self.purgeExpired(db, now: now)
+                    var result = EnqueueResult(stored: true, evicted: 0, overCap: false)
                     let pendingBytes = try Self.stat(db, "pending_bytes")
                     if pendingBytes + bytes > byteCap {
                         result = try self.makeRoom(db, priority: priority, need: pendingBytes + bytes - byteCap)
                         if !result.stored {
                             try Self.bump(db, "dropped_\(priority.name)")
                             if let checkpoint { try Self.setCheckpoint(db, checkpoint) }
-                            return .commit
+                            return result
                         }
                         if result.overCap { try Self.bump(db, "alerts_over_cap") }
                     }
-                    try db.execute(sql: """
+                    try db.execute("""
                         INSERT INTO outbox(id, priority, payload, patient_ref, device_ref, bytes, created_at, expires_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [item.id.uuidString.lowercased(), priority.rawValue, payload,
-                                         subject.patientReference, subject.deviceReference, bytes,
-                                         now.timeIntervalSince1970, life.map { now.timeIntervalSince1970 + $0 }])
+                        """, [.text(item.id.uuidString.lowercased()), .int(priority.rawValue), .blob(payload),
+                              .text(subject.patientReference), .text(subject.deviceReference), .int(bytes),
+                              .real(now.timeIntervalSince1970), .optionalReal(life.map { now.timeIntervalSince1970 + $0 })])
                     if let checkpoint { try Self.setCheckpoint(db, checkpoint) }
-                    return .commit
+                    return result
                 }
-                return result
             }
         } catch let e as SyncError {
             throw e
-        } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
-            throw SyncError(.invalidEvent, "item \(item.id): already in the outbox (\(e.message ?? ""))")
+        } catch let e as SQLiteError where e.isConstraintViolation {
+            throw SyncError(.invalidEvent, "item \(item.id): already in the outbox (\(e.message))")
         } catch {
             throw SyncError(.storage, "\(databasePath): enqueue \(item.id): \(error)")
         }
@@ -294,19 +305,18 @@ public final class OutboxStore: Sendable {
     /// Evicts the oldest entries of the least important evictable priority until `need` bytes are
     /// free. Alerts are never candidates. A non-alert item only evicts entries of its own priority
     /// or less important ones, and evicts nothing unless that frees enough (refused instead).
-    private func makeRoom(_ db: Database, priority: OutboxPriority, need: Int) throws -> EnqueueResult {
+    private func makeRoom(_ db: SQLiteConnection, priority: OutboxPriority, need: Int) throws -> EnqueueResult {
         let floor = max(priority.rawValue, OutboxPriority.prediction.rawValue)
         var victims: [Int64] = []
         var victimPriorities: [Int] = []
         var freed = 0
         // One index-ordered scan per priority, least important first (no sort over the table).
         for p in OutboxPriority.allCases.reversed() where p.rawValue >= floor && freed < need {
-            let cursor = try Row.fetchCursor(db, sql: "SELECT seq, bytes FROM outbox WHERE priority = ? ORDER BY seq",
-                                             arguments: [p.rawValue])
-            while freed < need, let row = try cursor.next() {
-                victims.append(row["seq"])
+            try db.forEachRow("SELECT seq, bytes FROM outbox WHERE priority = ? ORDER BY seq", [.int(p.rawValue)]) { row in
+                victims.append(row.int64(0))
                 victimPriorities.append(p.rawValue)
-                freed += row["bytes"] as Int
+                freed += row.int(1)
+                return freed < need
             }
         }
         if freed < need && priority != .alert {
@@ -314,7 +324,7 @@ public final class OutboxStore: Sendable {
         }
         for chunk in stride(from: 0, to: victims.count, by: 500) {
             let part = Array(victims[chunk..<min(chunk + 500, victims.count)])
-            try db.execute(sql: "DELETE FROM outbox WHERE seq IN (\(part.map { String($0) }.joined(separator: ",")))")
+            try db.execute("DELETE FROM outbox WHERE seq IN (\(part.map { String($0) }.joined(separator: ",")))")
         }
         for p in OutboxPriority.allCases {
             let n = victimPriorities.filter { $0 == p.rawValue }.count
@@ -326,23 +336,23 @@ public final class OutboxStore: Sendable {
         return EnqueueResult(stored: true, evicted: victims.count, overCap: freed < need)
     }
 
-    private static func purgeExpired(_ db: Database, now: Date) throws {
+    private static func purgeExpired(_ db: SQLiteConnection, now: Date) throws {
         let t = now.timeIntervalSince1970
-        let rows = try Row.fetchAll(db, sql: """
+        let rows = try db.query("""
             SELECT priority, COUNT(*) AS n FROM outbox WHERE expires_at IS NOT NULL AND expires_at <= ? GROUP BY priority
-            """, arguments: [t])
+            """, [.real(t)])
         guard !rows.isEmpty else { return }
-        try db.execute(sql: "DELETE FROM outbox WHERE expires_at IS NOT NULL AND expires_at <= ?", arguments: [t])
+        try db.execute("DELETE FROM outbox WHERE expires_at IS NOT NULL AND expires_at <= ?", [.real(t)])
         for row in rows {
-            let p = OutboxPriority(rawValue: row["priority"]) ?? .telemetry
-            try bump(db, "expired_\(p.name)", by: row["n"])
+            let p = OutboxPriority(rawValue: row.int(0)) ?? .telemetry
+            try bump(db, "expired_\(p.name)", by: row.int(1))
         }
     }
 
     /// Drops entries past their TTL now (also done on every enqueue and before every upload batch).
     public func purgeExpired() throws {
         let now = clock()
-        do { try pool.write { db in try Self.purgeExpired(db, now: now) } } catch {
+        do { try database.write { db in try Self.purgeExpired(db, now: now) } } catch {
             throw SyncError(.storage, "\(databasePath): purge: \(error)")
         }
     }
@@ -352,33 +362,33 @@ public final class OutboxStore: Sendable {
     /// The producer checkpoint stored under `key`, if any.
     public func checkpoint(_ key: String) throws -> Int64? {
         do {
-            return try pool.read { db in
-                try Int64.fetchOne(db, sql: "SELECT value FROM checkpoint WHERE key = ?", arguments: [key])
+            return try database.read { db in
+                try db.query("SELECT value FROM checkpoint WHERE key = ?", [.text(key)]).first?.int64(0)
             }
         } catch { throw SyncError(.storage, "\(databasePath): checkpoint \(key): \(error)") }
     }
 
-    private static func setCheckpoint(_ db: Database, _ c: OutboxCheckpoint) throws {
-        try db.execute(sql: "INSERT INTO checkpoint(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                       arguments: [c.key, c.value])
+    private static func setCheckpoint(_ db: SQLiteConnection, _ c: OutboxCheckpoint) throws {
+        try db.execute("INSERT INTO checkpoint(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                       [.text(c.key), .integer(c.value)])
     }
 
     // MARK: - Counters
 
-    static func stat(_ db: Database, _ key: String) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT value FROM stats WHERE key = ?", arguments: [key]) ?? 0
+    static func stat(_ db: SQLiteConnection, _ key: String) throws -> Int {
+        try db.int("SELECT value FROM stats WHERE key = ?", [.text(key)]) ?? 0
     }
 
-    static func bump(_ db: Database, _ key: String, by n: Int = 1) throws {
-        try db.execute(sql: "INSERT INTO stats(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
-                       arguments: [key, n])
+    static func bump(_ db: SQLiteConnection, _ key: String, by n: Int = 1) throws {
+        try db.execute("INSERT INTO stats(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
+                       [.text(key), .int(n)])
     }
 
-    static func lossCounts(_ db: Database) throws -> OutboxLossCounts {
+    static func lossCounts(_ db: SQLiteConnection) throws -> OutboxLossCounts {
         var c = OutboxLossCounts()
-        let rows = try Row.fetchAll(db, sql: "SELECT key, value FROM stats")
+        let rows = try db.query("SELECT key, value FROM stats")
         var map: [String: Int] = [:]
-        for r in rows { map[r["key"]] = r["value"] }
+        for r in rows { map[r.text(0)] = r.int(1) }
         for p in OutboxPriority.allCases {
             if let v = map["evicted_\(p.name)"], v > 0 { c.evicted[p.name] = v }
             if let v = map["dropped_\(p.name)"], v > 0 { c.dropped[p.name] = v }
@@ -392,10 +402,10 @@ public final class OutboxStore: Sendable {
     /// Counters, sizes and the last success time.
     public func statistics() throws -> OutboxStatistics {
         do {
-            return try pool.read { db in
+            return try database.read { db in
                 var byPriority: [OutboxPriority: Int] = [:]
-                for row in try Row.fetchAll(db, sql: "SELECT priority, COUNT(*) AS n FROM outbox GROUP BY priority") {
-                    if let p = OutboxPriority(rawValue: row["priority"]) { byPriority[p] = row["n"] }
+                for row in try db.query("SELECT priority, COUNT(*) AS n FROM outbox GROUP BY priority") {
+                    if let p = OutboxPriority(rawValue: row.int(0)) { byPriority[p] = row.int(1) }
                 }
                 let last = try Self.stat(db, "last_success_ms")
                 return OutboxStatistics(
@@ -403,7 +413,7 @@ public final class OutboxStore: Sendable {
                     pendingBytes: try Self.stat(db, "pending_bytes"),
                     pendingByPriority: byPriority,
                     sent: try Self.stat(db, "sent"),
-                    deadLetterCount: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dead_letter") ?? 0,
+                    deadLetterCount: try db.int("SELECT COUNT(*) FROM dead_letter") ?? 0,
                     losses: try Self.lossCounts(db),
                     lastSuccess: last > 0 ? Date(timeIntervalSince1970: Double(last) / 1000) : nil)
             }
@@ -418,13 +428,13 @@ public final class OutboxStore: Sendable {
     /// The dead-letter table, oldest first.
     public func deadLetters() throws -> [DeadLetter] {
         do {
-            return try pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM dead_letter ORDER BY failed_at, id").map { row in
-                    let data: Data = row["payload"]
-                    return DeadLetter(id: UUID(uuidString: row["id"]) ?? UUID(),
+            return try database.read { db in
+                try db.query("SELECT id, payload, http_status, outcome, failed_at FROM dead_letter ORDER BY failed_at, id").map { row in
+                    let data = row.blob(1)
+                    return DeadLetter(id: UUID(uuidString: row.text(0)) ?? UUID(),
                                       item: try? Self.decoder.decode(OutboxItem.self, from: data),
-                                      status: row["http_status"], outcome: row["outcome"],
-                                      failedAt: Date(timeIntervalSince1970: row["failed_at"]))
+                                      status: row.int(2), outcome: row.text(3),
+                                      failedAt: Date(timeIntervalSince1970: row.double(4)))
                 }
             }
         } catch { throw SyncError(.storage, "\(databasePath): dead letters: \(error)") }
@@ -435,17 +445,16 @@ public final class OutboxStore: Sendable {
     /// The next entries to upload: alerts first, then predictions, then telemetry, oldest first.
     func pendingBatch(limit: Int) throws -> [PendingEntry] {
         do {
-            return try pool.read { db in
-                try Row.fetchAll(db, sql: """
+            return try database.read { db in
+                try db.query("""
                     SELECT seq, id, priority, payload, patient_ref, device_ref FROM outbox
                     ORDER BY priority, seq LIMIT ?
-                    """, arguments: [min(limit, Int(Int32.max))]).map { row in
-                    let data: Data = row["payload"]
-                    let idText: String = row["id"]
-                    return PendingEntry(seq: row["seq"], id: UUID(uuidString: idText) ?? UUID(),
-                                        priority: OutboxPriority(rawValue: row["priority"]) ?? .telemetry,
+                    """, [.int(min(limit, Int(Int32.max)))]).map { row in
+                    let data = row.blob(3)
+                    return PendingEntry(seq: row.int64(0), id: UUID(uuidString: row.text(1)) ?? UUID(),
+                                        priority: OutboxPriority(rawValue: row.int(2)) ?? .telemetry,
                                         item: try? Self.decoder.decode(OutboxItem.self, from: data),
-                                        subject: FHIRSubject(patientReference: row["patient_ref"], deviceReference: row["device_ref"]),
+                                        subject: FHIRSubject(patientReference: row.text(4), deviceReference: row.text(5)),
                                         rawPayload: data)
                 }
             }
@@ -457,12 +466,12 @@ public final class OutboxStore: Sendable {
         guard !seqs.isEmpty else { return }
         let now = clock()
         do {
-            try pool.write { db in
-                try db.execute(sql: "DELETE FROM outbox WHERE seq IN (\(seqs.map { String($0) }.joined(separator: ",")))")
+            try database.write { db in
                 // An entry evicted while in flight was still delivered; count what was actually deleted.
-                try Self.bump(db, "sent", by: db.changesCount)
-                try db.execute(sql: "INSERT INTO stats(key, value) VALUES ('last_success_ms', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                               arguments: [Int64(now.timeIntervalSince1970 * 1000)])
+                let deleted = try db.execute("DELETE FROM outbox WHERE seq IN (\(seqs.map { String($0) }.joined(separator: ",")))")
+                try Self.bump(db, "sent", by: deleted)
+                try db.execute("INSERT INTO stats(key, value) VALUES ('last_success_ms', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                               [.integer(Int64(now.timeIntervalSince1970 * 1000))])
             }
         } catch { throw SyncError(.storage, "\(databasePath): mark sent: \(error)") }
     }
@@ -471,15 +480,14 @@ public final class OutboxStore: Sendable {
     func deadLetter(_ entry: PendingEntry, status: Int, outcome: String) throws {
         let now = clock()
         do {
-            try pool.write { db in
-                try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [entry.seq])
-                guard db.changesCount > 0 else { return }
-                try db.execute(sql: """
+            try database.write { db in
+                guard try db.execute("DELETE FROM outbox WHERE seq = ?", [.integer(entry.seq)]) > 0 else { return }
+                try db.execute("""
                     INSERT OR REPLACE INTO dead_letter(id, priority, payload, patient_ref, device_ref, http_status, outcome, failed_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [entry.id.uuidString.lowercased(), entry.priority.rawValue, entry.rawPayload,
-                                     entry.subject.patientReference, entry.subject.deviceReference, status, outcome,
-                                     now.timeIntervalSince1970])
+                    """, [.text(entry.id.uuidString.lowercased()), .int(entry.priority.rawValue), .blob(entry.rawPayload),
+                          .text(entry.subject.patientReference), .text(entry.subject.deviceReference), .int(status),
+                          .text(outcome), .real(now.timeIntervalSince1970)])
                 try Self.bump(db, "dead_lettered")
             }
         } catch { throw SyncError(.storage, "\(databasePath): dead-letter \(entry.id): \(error)") }
@@ -493,20 +501,21 @@ public final class OutboxStore: Sendable {
         let now = clock()
         let subject = self.subject
         do {
-            return try pool.write { db in
+            return try database.write { db in
                 let counts = try Self.lossCounts(db)
                 let reported = try Self.stat(db, "loss_reported")
                 guard counts.total > reported else { return false }
                 let item = OutboxItem(.outboxStatus(OutboxStatusReport(counts: counts, time: now)))
                 let payload = try Self.encoder.encode(item)
                 let bytes = payload.count + Self.rowOverhead
-                try db.execute(sql: """
+                try db.execute("""
                     INSERT INTO outbox(id, priority, payload, patient_ref, device_ref, bytes, created_at, expires_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, NULL)
-                    """, arguments: [item.id.uuidString.lowercased(), item.priority.rawValue, payload,
-                                     subject.patientReference, subject.deviceReference, bytes, now.timeIntervalSince1970])
-                try db.execute(sql: "INSERT INTO stats(key, value) VALUES ('loss_reported', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                               arguments: [counts.total])
+                    """, [.text(item.id.uuidString.lowercased()), .int(item.priority.rawValue), .blob(payload),
+                          .text(subject.patientReference), .text(subject.deviceReference), .int(bytes),
+                          .real(now.timeIntervalSince1970)])
+                try db.execute("INSERT INTO stats(key, value) VALUES ('loss_reported', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                               [.int(counts.total)])
                 return true
             }
         } catch { throw SyncError(.storage, "\(databasePath): status report: \(error)") }
