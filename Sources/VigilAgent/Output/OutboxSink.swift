@@ -13,6 +13,9 @@ final class OutboxSink: AgentSink, Service, Sendable {
     let store: OutboxStore
     let uploader: FHIRUploader?
     let logger: Logger
+    /// Writes run here, in order, off the hub: the hub (and the MQTT alarm path behind it) never
+    /// waits for SQLite, an fsync of an alert, or an upload batch holding the outbox lock.
+    private let writes = DispatchQueue(label: "vigil.outbox.writes")
 
     init(config: AgentConfiguration, logger: Logger) throws(AgentError) {
         let subject = FHIRSubject(patientReference: config.device.patient, deviceReference: "Device/vigil-\(config.device.site)-\(config.device.id)")
@@ -39,18 +42,27 @@ final class OutboxSink: AgentSink, Service, Sendable {
     func run() async throws {
         guard let uploader else {
             try? await gracefulShutdown()
+            await writesDone()
             return
         }
         await cancelWhenGracefulShutdownIgnoringResult { try? await uploader.run() }
+        await writesDone()
         let left = await uploader.drain(timeout: 5)
         let progress = (try? uploader.progress).map { "\($0)" } ?? "unknown"
         logger.info("outbox drained", metadata: ["pending": "\(left)", "progress": "\(progress)"])
     }
 
     private func put(_ item: OutboxItem) {
-        do { _ = try store.enqueue(item) } catch {
-            logger.error("outbox write failed", metadata: ["error": "\(error)"])
+        writes.async { [store, logger] in
+            do { _ = try store.enqueue(item) } catch {
+                logger.error("outbox write failed", metadata: ["error": "\(error)"])
+            }
         }
+    }
+
+    /// Returns once every write queued so far is in the outbox (before the final drain).
+    func writesDone() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in writes.async { done.resume() } }
     }
 
     func vital(_ reading: VitalReading) async {

@@ -445,18 +445,21 @@ public final class OutboxStore: Sendable {
     /// The next entries to upload: alerts first, then predictions, then telemetry, oldest first.
     func pendingBatch(limit: Int) throws -> [PendingEntry] {
         do {
-            return try database.read { db in
+            // Rows are copied under the lock and decoded after it, so an alert's enqueue never waits
+            // for JSON decoding of an upload batch.
+            let rows = try database.read { db in
                 try db.query("""
                     SELECT seq, id, priority, payload, patient_ref, device_ref FROM outbox
                     ORDER BY priority, seq LIMIT ?
-                    """, [.int(min(limit, Int(Int32.max)))]).map { row in
-                    let data = row.blob(3)
-                    return PendingEntry(seq: row.int64(0), id: UUID(uuidString: row.text(1)) ?? UUID(),
-                                        priority: OutboxPriority(rawValue: row.int(2)) ?? .telemetry,
-                                        item: try? Self.decoder.decode(OutboxItem.self, from: data),
-                                        subject: FHIRSubject(patientReference: row.text(4), deviceReference: row.text(5)),
-                                        rawPayload: data)
-                }
+                    """, [.int(min(limit, Int(Int32.max)))])
+            }
+            return rows.map { row in
+                let data = row.blob(3)
+                return PendingEntry(seq: row.int64(0), id: UUID(uuidString: row.text(1)) ?? UUID(),
+                                    priority: OutboxPriority(rawValue: row.int(2)) ?? .telemetry,
+                                    item: try? Self.decoder.decode(OutboxItem.self, from: data),
+                                    subject: FHIRSubject(patientReference: row.text(4), deviceReference: row.text(5)),
+                                    rawPayload: data)
             }
         } catch { throw SyncError(.storage, "\(databasePath): read batch: \(error)") }
     }
