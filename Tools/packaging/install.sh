@@ -28,7 +28,8 @@ if ((DRY)); then echo "+ swift build -c release --product vigil"; else swift bui
 BIN="$(swift build -c release --show-bin-path 2>/dev/null || echo .build/release)/vigil"
 SHARE="$PREFIX/share/vigil"
 
-run apt-get install -y -qq --no-install-recommends libopenblas0 libmosquitto1
+# libopenblas0 is loaded only by models with float layers (dlopen); libsqlite3-0 holds the outbox.
+run apt-get install -y -qq --no-install-recommends libopenblas0 libmosquitto1 libsqlite3-0
 getent passwd vigil >/dev/null || run useradd --system --home-dir /var/lib/vigil --shell /usr/sbin/nologin vigil
 run install -D -m 0755 "$BIN" "$PREFIX/bin/vigil"
 run install -d -m 0755 "$SHARE/Models/ecg-rhythm/data" "$SHARE/docs"
