@@ -6,6 +6,9 @@
 //   VIGIL_DWD_PLANE(p)        computes p->T for one channel
 //   VIGIL_DWD_COPY_XOR(d,s,n) d[i] = s[i] ^ 0x80 for i < n (uint8_t *d, const int8_t *s)
 //   VIGIL_DWD_COPY(d,s,n)     d[i] = s[i] for i < n (int8_t *d, const int8_t *s)
+//   VIGIL_DWD_COPY_ROWS(out,T,oh,ow,wq)  optional: out[oy * ow + ox] = T[oy * wq + ox] for oy < oh,
+//                             ox < ow (T has VIGIL_DW_TILE bytes of slack); default: row by row
+//                             through VIGIL_DWD_COPY
 #include "depthwise_planes.h"
 #include <string.h>
 
@@ -69,8 +72,12 @@ VIGIL_DWD_ATTR void VIGIL_DWD_NAME(const int8_t *X, const int8_t *W, const vigil
             if (l.wq == g->out_w) {
                 VIGIL_DWD_COPY(out, T, g->out_h * g->out_w);
             } else {
+#ifdef VIGIL_DWD_COPY_ROWS
+                VIGIL_DWD_COPY_ROWS(out, T, g->out_h, g->out_w, l.wq);
+#else
                 for (int oy = 0; oy < g->out_h; oy++)
                     VIGIL_DWD_COPY(out + (ptrdiff_t)oy * g->out_w, T + (ptrdiff_t)oy * l.wq, g->out_w);
+#endif
             }
         }
     }

@@ -36,6 +36,10 @@ import VigilModel
         Case(cin: 3, cout: 7, h: 1, w: 10, k: 9, stride: 1, pad: 0, dilation: 1, group: 1, zx: 1),    // 2 outputs
         Case(cin: 1, cout: 8, h: 16, w: 13, k: 3, stride: 2, pad: 1, dilation: 1, group: 1, zx: -100), // 2D, taps
         Case(cin: 6, cout: 40, h: 7, w: 6, k: 3, stride: 1, pad: 1, dilation: 2, group: 1, zx: 127),   // 2D, channels
+        // 1x1 through the quad GEMM with K split into blocks (K/4 > 128): two row blocks (cout > 96)
+        // over a partial panel, and full 64-position panels copied contiguously.
+        Case(cin: 600, cout: 100, h: 9, w: 9, k: 1, stride: 1, pad: 0, dilation: 1, group: 1, zx: -128),
+        Case(cin: 530, cout: 23, h: 8, w: 16, k: 1, stride: 1, pad: 0, dilation: 1, group: 1, zx: 127),
     ]
 
     static func variants() -> [vigil_kernel_variant] {

@@ -68,8 +68,9 @@ VIGIL_AVX512 static inline __m512i lanes16_requantize(__m512i acc, const lanes16
 /// The fast path's value minus the zero point (exact in int32, possibly beyond int16).
 VIGIL_AVX512 static inline __m512i lanes16_fast(__m512i acc, const lanes16 *l) {
     const __m512i e = _mm512_mul_epi32(acc, l->mult);
-    const __m512i o = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), l->mult_odd);
-    const __m512i h = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(e, 32), o);
+    // (shuffles rather than 64-bit shifts, as in requant_avx512.h)
+    const __m512i o = _mm512_mul_epi32(_mm512_shuffle_epi32(acc, _MM_PERM_DDBB), l->mult_odd);
+    const __m512i h = _mm512_mask_shuffle_epi32(o, 0x5555, e, _MM_PERM_DDBB);
     return _mm512_srav_epi32(_mm512_add_epi32(h, l->round32), l->shift32);
 }
 
@@ -98,22 +99,22 @@ VIGIL_AVX512 static inline __m512i quad_bytes(__m512i y0, __m512i y1, __m512i y2
 }
 
 /// Requantizes and stores one tile: accumulators s[0..7] = positions p0..p0+7 of channels r0..r0+15.
-VIGIL_AVX512 static inline void store_tile(const __m512i *s, const lanes16 *l, int8_t *y, ptrdiff_t ldc, int np, int valid) {
-    int32_t lo[16], hi[16];
-    _mm512_storeu_si512(lo, quad_bytes(s[0], s[1], s[2], s[3], l));
+/// Each channel's (up to) 8 bytes are gathered into one qword in channel order, then written with one
+/// masked 8-byte store per channel (no byte-count-dependent copies for the last, partial tile).
+VIGIL_AVX512 static inline __attribute__((always_inline)) void store_tile(const __m512i *s, const lanes16 *l, int8_t *y,
+                                                                            ptrdiff_t ldc, int np, int valid) {
+    const __m512i lo = quad_bytes(s[0], s[1], s[2], s[3], l);
+    const __m512i hi = np > 4 ? quad_bytes(s[4], s[5], s[6], s[7], l) : _mm512_setzero_si512();
+    // Per 128-bit lane L: unpacklo holds channels 4L, 4L+1 and unpackhi 4L+2, 4L+3 as (lo, hi) qwords.
+    const __m512i a = _mm512_unpacklo_epi32(lo, hi), b = _mm512_unpackhi_epi32(lo, hi);
+    _Alignas(64) uint64_t v[16];
+    _mm512_store_si512(v, _mm512_permutex2var_epi64(a, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), b));
+    _mm512_store_si512(v + 8, _mm512_permutex2var_epi64(a, _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15), b));
     if (np == 8) {
-        _mm512_storeu_si512(hi, quad_bytes(s[4], s[5], s[6], s[7], l));
-        for (int j = 0; j < valid; j++) {
-            const uint64_t v = (uint64_t)(uint32_t)lo[j] | (uint64_t)(uint32_t)hi[j] << 32;
-            memcpy(y + j * ldc, &v, 8);
-        }
+        for (int j = 0; j < valid; j++) memcpy(y + j * ldc, &v[j], 8);
     } else {
-        if (np > 4)
-            _mm512_storeu_si512(hi, quad_bytes(s[4], s[5], s[6], s[7], l));
-        for (int j = 0; j < valid; j++) {
-            memcpy(y + j * ldc, &lo[j], (size_t)(np < 4 ? np : 4));
-            if (np > 4) memcpy(y + j * ldc + 4, &hi[j], (size_t)(np - 4));
-        }
+        const __mmask16 keep = (__mmask16)((1u << np) - 1);
+        for (int j = 0; j < valid; j++) _mm_mask_storeu_epi8(y + j * ldc, keep, _mm_loadl_epi64((const __m128i *)&v[j]));
     }
 }
 

@@ -4,8 +4,8 @@
 // weight quad; stride 2: two phases of two 32-position halves. The accumulators start at bias'.
 // Requantization: for n >= 33 (every layer whose real multiplier is below 1/4, the common case)
 // floor((acc * m + 2^(n-1)) / 2^n) = (floor(acc * m / 2^32) + 2^(n-33)) >> (n - 32) exactly, which
-// needs only the high halves of two VPMULDQ and a 32-bit shift; other channels go lane by lane
-// through vigil_requantize. Packing with signed saturation to int16, adding the zero point with
+// needs only the high halves of two VPMULDQ and a 32-bit shift; other channels take the rule in
+// 64-bit lanes (rq16_wide in requant_avx512.h). Packing with signed saturation to int16, adding the zero point with
 // saturation, packing to int8 and clamping to [lo, hi] gives vigil_requantize's bytes (a value
 // beyond int16 stays beyond int8 after adding a zero point in [-128, 127]).
 #if defined(__x86_64__)
@@ -14,18 +14,14 @@
 
 #include "requant_avx512.h"
 
-VIGIL_A512 static inline __m512i rq16_lanes(__m512i acc, const vigil_dw_plane *p) {
-    int32_t v[16];
-    _mm512_storeu_si512(v, acc);
-    for (int j = 0; j < 16; j++) v[j] = vigil_dw_requant_minus_zp(v[j], p);
-    return _mm512_loadu_si512(v);
-}
-
 VIGIL_A512 static inline void plane_avx512vnni(const vigil_dw_plane *p) {
     const int fast = p->n >= 33;
     const __m512i m = _mm512_set1_epi64(p->m);
     const __m512i round = _mm512_set1_epi32(fast ? 1 << (p->n - 33) : 0);
-    const __m128i shift = _mm_cvtsi32_si128(fast ? p->n - 32 : 0);
+    const __m512i shift = _mm512_set1_epi32(fast ? p->n - 32 : 0);
+    // Channels with n <= 32: the 64-bit rule (rq16_wide).
+    const __m512i wround = _mm512_set1_epi64((long long)1 << (p->n - 1)), wshift = _mm512_set1_epi64(p->n);
+    const __m512i wlo = _mm512_set1_epi64((long long)p->lo - p->zp), whi = _mm512_set1_epi64((long long)p->hi - p->zp);
     const __m512i zp = _mm512_set1_epi16((short)p->zp), lo = _mm512_set1_epi8((char)p->lo), hi = _mm512_set1_epi8((char)p->hi);
     const __m512i bias = _mm512_set1_epi32(p->bias);
     // Per 128-bit lane after the packs: 4 results of each of the 4 vectors; put them in position order.
@@ -50,7 +46,8 @@ VIGIL_A512 static inline void plane_avx512vnni(const vigil_dw_plane *p) {
             a0 = rq16(a0, m, round, shift); a1 = rq16(a1, m, round, shift);
             a2 = rq16(a2, m, round, shift); a3 = rq16(a3, m, round, shift);
         } else {
-            a0 = rq16_lanes(a0, p); a1 = rq16_lanes(a1, p); a2 = rq16_lanes(a2, p); a3 = rq16_lanes(a3, p);
+            a0 = rq16_wide(a0, m, wround, wshift, wlo, whi); a1 = rq16_wide(a1, m, wround, wshift, wlo, whi);
+            a2 = rq16_wide(a2, m, wround, wshift, wlo, whi); a3 = rq16_wide(a3, m, wround, wshift, wlo, whi);
         }
         const __m512i ab = _mm512_adds_epi16(_mm512_packs_epi32(a0, a1), zp);
         const __m512i cd = _mm512_adds_epi16(_mm512_packs_epi32(a2, a3), zp);
@@ -73,10 +70,37 @@ VIGIL_A512 static inline void copy_avx512(uint8_t *d, const int8_t *src, int n, 
     }
 }
 
+/// The output rows of a plane, out[oy * ow + ox] = T[oy * wq + ox]. Rows of at most 16 or 32 bytes
+/// (planes of 14 x 14 and smaller, where this copy is a good part of a channel's time) move as one
+/// unmasked vector each, in order, so that a row's overhang lands on the rows after it and is
+/// overwritten by them; rows whose vector would reach past the plane are stored masked. Unmasked
+/// loads also take their bytes straight from the plane kernel's store of T, which masked loads
+/// cannot.
+VIGIL_A512 static inline void copy_rows_avx512(int8_t *out, const int8_t *T, int oh, int ow, int wq) {
+    const ptrdiff_t end = (ptrdiff_t)oh * ow;
+    int oy = 0;
+    if (ow <= 16) {
+        for (; oy < oh && (ptrdiff_t)oy * ow + 16 <= end; oy++)
+            _mm_storeu_si128((__m128i *)(out + (ptrdiff_t)oy * ow), _mm_loadu_si128((const __m128i *)(T + (ptrdiff_t)oy * wq)));
+        for (; oy < oh; oy++)
+            _mm_mask_storeu_epi8(out + (ptrdiff_t)oy * ow, (__mmask16)((1u << ow) - 1),
+                                 _mm_loadu_si128((const __m128i *)(T + (ptrdiff_t)oy * wq)));
+    } else if (ow <= 32) {
+        for (; oy < oh && (ptrdiff_t)oy * ow + 32 <= end; oy++)
+            _mm256_storeu_si256((__m256i *)(out + (ptrdiff_t)oy * ow), _mm256_loadu_si256((const __m256i *)(T + (ptrdiff_t)oy * wq)));
+        for (; oy < oh; oy++)
+            _mm256_mask_storeu_epi8(out + (ptrdiff_t)oy * ow, (__mmask32)(ow == 32 ? 0xFFFFFFFFu : (1u << ow) - 1),
+                                    _mm256_loadu_si256((const __m256i *)(T + (ptrdiff_t)oy * wq)));
+    } else {
+        for (; oy < oh; oy++) copy_avx512((uint8_t *)out + (ptrdiff_t)oy * ow, T + (ptrdiff_t)oy * wq, ow, 0);
+    }
+}
+
 #define VIGIL_DWD_NAME vigil_depthwise_planes_avx512vnni
 #define VIGIL_DWD_ATTR VIGIL_A512
 #define VIGIL_DWD_PLANE(p) plane_avx512vnni(p)
 #define VIGIL_DWD_COPY_XOR(d, s, n) copy_avx512(d, s, n, 1)
 #define VIGIL_DWD_COPY(d, s, n) copy_avx512((uint8_t *)(d), s, n, 0)
+#define VIGIL_DWD_COPY_ROWS(out, T, oh, ow, wq) copy_rows_avx512(out, T, oh, ow, wq)
 #include "../depthwise_driver.h"
 #endif

@@ -1,10 +1,14 @@
 // Convolution GEMM (vigil_gemm_u8s8_k4: 1x1 convolutions over the quad layout) for AVX512-VNNI.
-// A tile is 4 output rows (channels) by 64 positions: per reduction quad, four 64-byte loads of U
-// (16 positions x 4 channels each) and four broadcast weight quads feed 16 VPDPBUSD; the
-// accumulators start at the bias. Lanes are positions, so one row's requantization constants are
+// A register tile is 6 output rows (channels) by 64 positions: per reduction quad, four 64-byte
+// loads of U (16 positions x 4 channels each) and six broadcast weight quads feed 24 VPDPBUSD
+// (10 loads per 24 multiply-adds; the 4 x 64 tile before needed 8 per 16). The accumulators start
+// at the bias. The 64-position panel of U is copied contiguously, K is split into blocks of 128
+// quads (32 KiB of panel, which stays in L1 while the tiles of a row block go over it) with
+// partial sums on the stack between blocks; the products of a lane are added in the same order as
+// in one pass, so the results are the same. Lanes are positions, so one row's requantization constants are
 // broadcasts and its 64 results are one contiguous store (no transposition). Requantization as in
 // depthwise_avx512.c: for n >= 33, (floor(acc * m / 2^32) + 2^(n-33)) >> (n - 32) from two
-// VPMULDQ; other rows lane by lane through vigil_requantize; then saturating packs, the zero point
+// VPMULDQ; other rows in 64-bit lanes (rq16_wide); then saturating packs, the zero point
 // added with saturation in int16, and the [lo, hi] clamp on bytes.
 #if defined(__x86_64__)
 #include "vigil_kernels.h"
@@ -17,19 +21,17 @@ VIGIL_A512 static inline void row_store(__m512i a0, __m512i a1, __m512i a2, __m5
                                         int r, int8_t *out, __mmask64 keep) {
     const int32_t n = q->shift[r];
     if (n >= 33) {
-        const __m512i m = _mm512_set1_epi64(q->multiplier[r]);
+        const __m512i m = _mm512_set1_epi32(q->multiplier[r]);  // VPMULDQ reads the low dword of each qword
         const __m512i round = _mm512_set1_epi32(1 << (n - 33));
-        const __m128i shift = _mm_cvtsi32_si128(n - 32);
+        const __m512i shift = _mm512_set1_epi32(n - 32);
         a0 = rq16(a0, m, round, shift); a1 = rq16(a1, m, round, shift);
         a2 = rq16(a2, m, round, shift); a3 = rq16(a3, m, round, shift);
     } else {
-        int32_t v[64];
-        _mm512_storeu_si512(v, a0); _mm512_storeu_si512(v + 16, a1);
-        _mm512_storeu_si512(v + 32, a2); _mm512_storeu_si512(v + 48, a3);
-        for (int j = 0; j < 64; j++)
-            v[j] = vigil_requantize(v[j], q->multiplier[r], n, q->zero_point, q->lo, q->hi) - q->zero_point;
-        a0 = _mm512_loadu_si512(v); a1 = _mm512_loadu_si512(v + 16);
-        a2 = _mm512_loadu_si512(v + 32); a3 = _mm512_loadu_si512(v + 48);
+        const __m512i m = _mm512_set1_epi32(q->multiplier[r]);
+        const __m512i round = _mm512_set1_epi64((long long)1 << (n - 1)), sh = _mm512_set1_epi64(n);
+        const __m512i lo = _mm512_set1_epi64((long long)q->lo - q->zero_point), hi = _mm512_set1_epi64((long long)q->hi - q->zero_point);
+        a0 = rq16_wide(a0, m, round, sh, lo, hi); a1 = rq16_wide(a1, m, round, sh, lo, hi);
+        a2 = rq16_wide(a2, m, round, sh, lo, hi); a3 = rq16_wide(a3, m, round, sh, lo, hi);
     }
     const __m512i zp = _mm512_set1_epi16((short)q->zero_point);
     const __m512i ab = _mm512_adds_epi16(_mm512_packs_epi32(a0, a1), zp);
@@ -41,14 +43,96 @@ VIGIL_A512 static inline void row_store(__m512i a0, __m512i a1, __m512i a2, __m5
     _mm512_mask_storeu_epi8(out, keep, y);
 }
 
-/// Largest K4 whose 64-column panel is copied (32 KiB, on the stack).
-#define VIGIL_PANEL_K4 128
+/// Rows per register tile: 6 rows x 4 vectors of 16 positions = 24 accumulators, plus the four
+/// activation vectors of one quad step; the weight quads are broadcast from memory.
+#define VIGIL_MR 6
+/// Reduction quads per block: a 64-position panel of 128 quads is 32 KiB and stays in L1 while the
+/// tiles of a row block go over it.
+#define VIGIL_KC 128
+/// Rows per block when K is split into several blocks (partial sums of 96 x 64 int32 = 24 KiB on
+/// the stack between blocks).
+#define VIGIL_RB 96
+
+/// One register tile: NR (compile-time, 1..6) rows of `w` (row stride K4 quads, already at the
+/// block's first quad) against kc quad steps of the panel `u` (row stride `us` bytes). The
+/// accumulators start at the bias (first block) or the partial sums `part` (row stride 64); they
+/// end as requantized bytes in C (last block) or as partial sums again. MASKED tiles load and store
+/// only the first nc positions (m0..m3, keep); the others load 64 positions unmasked.
+VIGIL_A512 static inline __attribute__((always_inline)) void
+tile(const int NR, const int MASKED, const int32_t *w, ptrdiff_t K4, const uint8_t *u, ptrdiff_t us, int kc,
+     int first, int last, int32_t *part, const vigil_requant_rows *q, int r, int8_t *out, ptrdiff_t ldc,
+     __mmask16 m0, __mmask16 m1, __mmask16 m2, __mmask16 m3, __mmask64 keep) {
+    __m512i s[VIGIL_MR][4];
+#pragma GCC unroll 6
+    for (int i = 0; i < NR; i++) {
+        if (first) {
+            const __m512i b = _mm512_set1_epi32(q->bias[r + i]);
+            s[i][0] = b; s[i][1] = b; s[i][2] = b; s[i][3] = b;
+        } else {
+            s[i][0] = _mm512_loadu_si512(part + 64 * i); s[i][1] = _mm512_loadu_si512(part + 64 * i + 16);
+            s[i][2] = _mm512_loadu_si512(part + 64 * i + 32); s[i][3] = _mm512_loadu_si512(part + 64 * i + 48);
+        }
+    }
+    for (int k = 0; k < kc; k++, u += us) {
+        __m512i v0, v1, v2, v3;
+        if (MASKED) {
+            v0 = _mm512_maskz_loadu_epi32(m0, u); v1 = _mm512_maskz_loadu_epi32(m1, u + 64);
+            v2 = _mm512_maskz_loadu_epi32(m2, u + 128); v3 = _mm512_maskz_loadu_epi32(m3, u + 192);
+        } else {
+            v0 = _mm512_loadu_si512(u); v1 = _mm512_loadu_si512(u + 64);
+            v2 = _mm512_loadu_si512(u + 128); v3 = _mm512_loadu_si512(u + 192);
+        }
+#pragma GCC unroll 6
+        for (int i = 0; i < NR; i++) {
+            const __m512i b = _mm512_set1_epi32(w[i * K4 + k]);
+            s[i][0] = _mm512_dpbusd_epi32(s[i][0], v0, b); s[i][1] = _mm512_dpbusd_epi32(s[i][1], v1, b);
+            s[i][2] = _mm512_dpbusd_epi32(s[i][2], v2, b); s[i][3] = _mm512_dpbusd_epi32(s[i][3], v3, b);
+        }
+    }
+#pragma GCC unroll 6
+    for (int i = 0; i < NR; i++) {
+        if (last) {
+            row_store(s[i][0], s[i][1], s[i][2], s[i][3], q, r + i, out + i * ldc, keep);
+        } else {
+            _mm512_storeu_si512(part + 64 * i, s[i][0]); _mm512_storeu_si512(part + 64 * i + 16, s[i][1]);
+            _mm512_storeu_si512(part + 64 * i + 32, s[i][2]); _mm512_storeu_si512(part + 64 * i + 48, s[i][3]);
+        }
+    }
+}
+
+/// Rows r0..r1 of one K block over one panel, in tiles of VIGIL_MR rows and one tile of the rest.
+VIGIL_A512 static inline __attribute__((always_inline)) void
+row_block(const int MASKED, const int32_t *A, ptrdiff_t K4, int k0, const uint8_t *u, ptrdiff_t us, int kc,
+          int first, int last, int32_t *part, const vigil_requant_rows *q, int r0, int r1, int8_t *C, ptrdiff_t ldc,
+          __mmask16 m0, __mmask16 m1, __mmask16 m2, __mmask16 m3, __mmask64 keep) {
+    // Partial sums only exist when K is split (then r1 - r0 <= VIGIL_RB).
+    const int split = !(first && last);
+    int r = r0;
+    for (; r + VIGIL_MR <= r1; r += VIGIL_MR)
+        tile(VIGIL_MR, MASKED, A + (ptrdiff_t)r * K4 + k0, K4, u, us, kc, first, last, split ? part + 64 * (r - r0) : part, q, r,
+             C + (ptrdiff_t)r * ldc, ldc, m0, m1, m2, m3, keep);
+    const int32_t *w = A + (ptrdiff_t)r * K4 + k0;
+    int32_t *p = split ? part + 64 * (r - r0) : part;
+    int8_t *out = C + (ptrdiff_t)r * ldc;
+    switch (r1 - r) {
+    case 1: tile(1, MASKED, w, K4, u, us, kc, first, last, p, q, r, out, ldc, m0, m1, m2, m3, keep); break;
+    case 2: tile(2, MASKED, w, K4, u, us, kc, first, last, p, q, r, out, ldc, m0, m1, m2, m3, keep); break;
+    case 3: tile(3, MASKED, w, K4, u, us, kc, first, last, p, q, r, out, ldc, m0, m1, m2, m3, keep); break;
+    case 4: tile(4, MASKED, w, K4, u, us, kc, first, last, p, q, r, out, ldc, m0, m1, m2, m3, keep); break;
+    case 5: tile(5, MASKED, w, K4, u, us, kc, first, last, p, q, r, out, ldc, m0, m1, m2, m3, keep); break;
+    default: break;
+    }
+}
 
 VIGIL_A512
 void vigil_gemm_u8s8_k4_avx512vnni(const int32_t *A, const uint8_t *U, int rows, int cols, int K4,
                                    const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
     const ptrdiff_t stride = (ptrdiff_t)cols * 4;
-    _Alignas(64) uint8_t panel[VIGIL_PANEL_K4 * 256];
+    _Alignas(64) uint8_t panel[VIGIL_KC * 256];
+    _Alignas(64) int32_t part[VIGIL_RB * 64];
+    // One K block when it fits (no partial sums); otherwise row blocks of VIGIL_RB rows, each going
+    // over the K blocks in order. The products of a lane are added in the same order either way.
+    const int rb = K4 <= VIGIL_KC ? rows : VIGIL_RB;
     for (int c0 = 0; c0 < cols; c0 += 64) {
         const int nc = cols - c0 < 64 ? cols - c0 : 64;
         // Positions past the last are not loaded (masked to 0) and not stored.
@@ -60,52 +144,30 @@ void vigil_gemm_u8s8_k4_avx512vnni(const int32_t *A, const uint8_t *U, int rows,
 #undef VIGIL_MASK
         }
         const __mmask64 keep = nc == 64 ? ~(__mmask64)0 : (((__mmask64)1 << nc) - 1);
-        const uint8_t *u0 = U + (ptrdiff_t)c0 * 4;
-        ptrdiff_t us = stride;
-        // The 64-column panel is read once per 4-row tile. With a row stride that is a multiple of
-        // 2 KiB (cols a multiple of 512) its K4 x 256 bytes fall into a few L1 sets and are fetched
-        // from L2 again for every tile; a contiguous copy (when it fits in L1 and there are enough
-        // tiles to pay for it) avoids that. Same products in the same order: same results.
-        if (nc == 64 && rows >= 16 && K4 <= VIGIL_PANEL_K4 && (stride & 2047) == 0) {
-            for (int k = 0; k < K4; k++)
-                for (int j = 0; j < 4; j++)
-                    _mm512_store_si512(panel + (ptrdiff_t)k * 256 + 64 * j, _mm512_loadu_si512(u0 + (ptrdiff_t)k * stride + 64 * j));
-            u0 = panel;
-            us = 256;
-        }
-        for (int r = 0; r < rows; r += 4) {
-            const int nr = rows - r < 4 ? rows - r : 4;
-            // Rows past the last repeat the first of the tile; their results are dropped.
-            const int32_t *w0 = A + (ptrdiff_t)r * K4;
-            const int32_t *w1 = A + (ptrdiff_t)(r + (nr > 1 ? 1 : 0)) * K4;
-            const int32_t *w2 = A + (ptrdiff_t)(r + (nr > 2 ? 2 : 0)) * K4;
-            const int32_t *w3 = A + (ptrdiff_t)(r + (nr > 3 ? 3 : 0)) * K4;
-            const __m512i b0 = _mm512_set1_epi32(q->bias[r]), b1 = _mm512_set1_epi32(q->bias[r + (nr > 1 ? 1 : 0)]);
-            const __m512i b2 = _mm512_set1_epi32(q->bias[r + (nr > 2 ? 2 : 0)]), b3 = _mm512_set1_epi32(q->bias[r + (nr > 3 ? 3 : 0)]);
-            __m512i s00 = b0, s01 = b0, s02 = b0, s03 = b0, s10 = b1, s11 = b1, s12 = b1, s13 = b1;
-            __m512i s20 = b2, s21 = b2, s22 = b2, s23 = b2, s30 = b3, s31 = b3, s32 = b3, s33 = b3;
-            const uint8_t *u = u0;
-            for (int k = 0; k < K4; k++, u += us) {
-                const __m512i v0 = _mm512_maskz_loadu_epi32(m0, u), v1 = _mm512_maskz_loadu_epi32(m1, u + 64);
-                const __m512i v2 = _mm512_maskz_loadu_epi32(m2, u + 128), v3 = _mm512_maskz_loadu_epi32(m3, u + 192);
-                __m512i w = _mm512_set1_epi32(w0[k]);
-                s00 = _mm512_dpbusd_epi32(s00, v0, w); s01 = _mm512_dpbusd_epi32(s01, v1, w);
-                s02 = _mm512_dpbusd_epi32(s02, v2, w); s03 = _mm512_dpbusd_epi32(s03, v3, w);
-                w = _mm512_set1_epi32(w1[k]);
-                s10 = _mm512_dpbusd_epi32(s10, v0, w); s11 = _mm512_dpbusd_epi32(s11, v1, w);
-                s12 = _mm512_dpbusd_epi32(s12, v2, w); s13 = _mm512_dpbusd_epi32(s13, v3, w);
-                w = _mm512_set1_epi32(w2[k]);
-                s20 = _mm512_dpbusd_epi32(s20, v0, w); s21 = _mm512_dpbusd_epi32(s21, v1, w);
-                s22 = _mm512_dpbusd_epi32(s22, v2, w); s23 = _mm512_dpbusd_epi32(s23, v3, w);
-                w = _mm512_set1_epi32(w3[k]);
-                s30 = _mm512_dpbusd_epi32(s30, v0, w); s31 = _mm512_dpbusd_epi32(s31, v1, w);
-                s32 = _mm512_dpbusd_epi32(s32, v2, w); s33 = _mm512_dpbusd_epi32(s33, v3, w);
+        for (int r0 = 0; r0 < rows; r0 += rb) {
+            const int r1 = rows - r0 < rb ? rows : r0 + rb;
+            // (K4 = 0: one empty block, the results are the requantized bias)
+            for (int k0 = 0; k0 == 0 || k0 < K4; k0 += VIGIL_KC) {
+                const int kc = K4 - k0 < VIGIL_KC ? K4 - k0 : VIGIL_KC;
+                const uint8_t *u = U + (ptrdiff_t)k0 * stride + (ptrdiff_t)c0 * 4;
+                ptrdiff_t us = stride;
+                const int first = k0 == 0, last = k0 + kc == K4;
+                if (nc < 64) {
+                    row_block(1, A, K4, k0, u, us, kc, first, last, part, q, r0, r1, C + c0, ldc, m0, m1, m2, m3, keep);
+                    continue;
+                }
+                // The block of the panel is read once per tile. Copied contiguously (when there
+                // are a few tiles to pay for it) it stays in L1 whatever the row stride: with a
+                // stride that is a multiple of 2 KiB its rows would fall into a few L1 sets.
+                if (r1 - r0 >= 2 * VIGIL_MR) {
+                    for (int k = 0; k < kc; k++)
+                        for (int j = 0; j < 4; j++)
+                            _mm512_store_si512(panel + (ptrdiff_t)k * 256 + 64 * j, _mm512_loadu_si512(u + (ptrdiff_t)k * stride + 64 * j));
+                    u = panel;
+                    us = 256;
+                }
+                row_block(0, A, K4, k0, u, us, kc, first, last, part, q, r0, r1, C + c0, ldc, m0, m1, m2, m3, keep);
             }
-            int8_t *out = C + (ptrdiff_t)r * ldc + c0;
-            row_store(s00, s01, s02, s03, q, r, out, keep);
-            if (nr > 1) row_store(s10, s11, s12, s13, q, r + 1, out + ldc, keep);
-            if (nr > 2) row_store(s20, s21, s22, s23, q, r + 2, out + 2 * ldc, keep);
-            if (nr > 3) row_store(s30, s31, s32, s33, q, r + 3, out + 3 * ldc, keep);
         }
     }
 }
