@@ -8,6 +8,9 @@
 #ifndef HWCAP_ASIMDDP
 #define HWCAP_ASIMDDP (1 << 20)
 #endif
+#ifndef HWCAP2_I8MM
+#define HWCAP2_I8MM (1 << 13)
+#endif
 #endif
 
 void vigil_gemm_s8_avx2(const int8_t *, const int8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t, ptrdiff_t);
@@ -18,6 +21,7 @@ void vigil_pack_quads_u8_generic(const int8_t *, ptrdiff_t, int, int, uint8_t *)
 void vigil_pack_quads_u8_avx2(const int8_t *, ptrdiff_t, int, int, uint8_t *);
 void vigil_gemm_s8_neon(const int8_t *, const int8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t, ptrdiff_t);
 void vigil_gemm_s8_dotprod(const int8_t *, const int8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t, ptrdiff_t);
+void vigil_gemm_s8_i8mm(const int8_t *, const int8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t, ptrdiff_t);
 void vigil_gemm_s8_kn_neon(const int32_t *, const int8_t *, ptrdiff_t, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t);
 
 int vigil_kernel_supported(vigil_kernel_variant v) {
@@ -57,6 +61,14 @@ int vigil_kernel_supported(vigil_kernel_variant v) {
     case VIGIL_KERNEL_DOTPROD:
 #if defined(__linux__)
         return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#else
+        return 0;
+#endif
+    case VIGIL_KERNEL_I8MM:
+        // Every kernel but the GEMM is the dotprod variant's, so the dot product is required as well
+        // (every CPU with i8mm has it).
+#if defined(__linux__)
+        return vigil_kernel_supported(VIGIL_KERNEL_DOTPROD) && (getauxval(AT_HWCAP2) & HWCAP2_I8MM) != 0;
 #else
         return 0;
 #endif
@@ -101,6 +113,7 @@ const char *vigil_kernel_name(vigil_kernel_variant v) {
     case VIGIL_KERNEL_DOTPROD: return "dotprod";
     case VIGIL_KERNEL_AVXVNNI: return "avxvnni";
     case VIGIL_KERNEL_AVX512VNNI: return "avx512vnni";
+    case VIGIL_KERNEL_I8MM: return "i8mm";
     default: return "unknown";
     }
 }
@@ -115,6 +128,7 @@ void vigil_gemm_s8(const int8_t *A, const int8_t *B, int rows, int cols, int K,
 #elif defined(__aarch64__)
     case VIGIL_KERNEL_NEON: vigil_gemm_s8_neon(A, B, rows, cols, K, q, C, ldr, ldc); return;
     case VIGIL_KERNEL_DOTPROD: vigil_gemm_s8_dotprod(A, B, rows, cols, K, q, C, ldr, ldc); return;
+    case VIGIL_KERNEL_I8MM: vigil_gemm_s8_i8mm(A, B, rows, cols, K, q, C, ldr, ldc); return;
 #endif
     default: vigil_gemm_s8_generic(A, B, rows, cols, K, q, C, ldr, ldc); return;
     }
@@ -122,7 +136,7 @@ void vigil_gemm_s8(const int8_t *A, const int8_t *B, int rows, int cols, int K,
 
 int vigil_gemm_s8_kn_preferred(void) {
     const vigil_kernel_variant v = vigil_kernel_selected();
-    return v == VIGIL_KERNEL_AVX2 || v == VIGIL_KERNEL_NEON || v == VIGIL_KERNEL_DOTPROD;
+    return v == VIGIL_KERNEL_AVX2 || v == VIGIL_KERNEL_NEON || v == VIGIL_KERNEL_DOTPROD || v == VIGIL_KERNEL_I8MM;
 }
 
 void vigil_gemm_s8_kn(const int32_t *A, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
@@ -131,7 +145,7 @@ void vigil_gemm_s8_kn(const int32_t *A, const int8_t *B, ptrdiff_t ldb, int rows
     if (vigil_kernel_selected() == VIGIL_KERNEL_AVX2) { vigil_gemm_s8_kn_avx2(A, B, ldb, rows, cols, K, q, C, ldc); return; }
 #elif defined(__aarch64__)
     const vigil_kernel_variant v = vigil_kernel_selected();
-    if (v == VIGIL_KERNEL_NEON || v == VIGIL_KERNEL_DOTPROD) { vigil_gemm_s8_kn_neon(A, B, ldb, rows, cols, K, q, C, ldc); return; }
+    if (v == VIGIL_KERNEL_NEON || v == VIGIL_KERNEL_DOTPROD || v == VIGIL_KERNEL_I8MM) { vigil_gemm_s8_kn_neon(A, B, ldb, rows, cols, K, q, C, ldc); return; }
 #endif
     vigil_gemm_s8_kn_generic(A, B, ldb, rows, cols, K, q, C, ldc);
 }

@@ -28,7 +28,7 @@ void vigil_depthwise_s8(const int8_t *X, const int8_t *W, const vigil_depthwise_
         if (v == VIGIL_KERNEL_AVXVNNI) { vigil_depthwise_planes_avxvnni(X, W, g, q, scratch, Y); return; }
         if (v == VIGIL_KERNEL_AVX2) { vigil_depthwise_planes_avx2(X, W, g, q, scratch, Y); return; }
 #elif defined(__aarch64__)
-        if (v == VIGIL_KERNEL_NEON || v == VIGIL_KERNEL_DOTPROD) { vigil_depthwise_planes_neon(X, W, g, q, scratch, Y); return; }
+        if (v == VIGIL_KERNEL_NEON || v == VIGIL_KERNEL_DOTPROD || v == VIGIL_KERNEL_I8MM) { vigil_depthwise_planes_neon(X, W, g, q, scratch, Y); return; }
 #endif
     }
 #if defined(__x86_64__)

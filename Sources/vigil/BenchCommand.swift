@@ -16,19 +16,20 @@ struct BenchCommand: ParsableCommand {
 
             Example:
               vigil bench Models/test/synthetic-ecg-cnn.vigil --runs 200 --json
+              vigil bench Models/test/synthetic-ecg-cnn.vigil --threads 2
             """
     )
 
     @Argument(help: "The .vigil model.") var model: String
     @Option(help: "Timed invocations.") var runs = 100
     @Option(help: "Untimed warm-up invocations.") var warmup = 5
-    @Option(help: "Intra-op threads (only 1 is implemented; others are refused).") var threads = 1
+    @Option(help: "Intra-op threads: conv, depthwise and fully connected kernels split their output across T threads (outputs identical to T = 1).") var threads = 1
     @Flag(help: "Print JSON.") var json = false
     @Flag(help: "After the timed runs, time every operator over another --runs invocations and print a per-op table (median µs, share; in --json as \"profile\").") var profile = false
 
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
-        guard threads == 1 else { throw ValidationError("--threads \(threads): intra-op threading is not implemented yet; use 1") }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads \(threads): must be between 1 and 256") }
     }
 
     func run() throws {
@@ -36,7 +37,7 @@ struct BenchCommand: ParsableCommand {
         let file: ModelFile
         do { file = try ModelFile(path: model) } catch { throw fail("\(error)") }
         let interp: Interpreter
-        do { interp = try Interpreter(model: file.model) } catch { throw fail("\(model): \(error)") }
+        do { interp = try Interpreter(model: file.model, threads: threads) } catch { throw fail("\(model): \(error)") }
         let loadUs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1000
         var state: UInt64 = 0x5EED
         for i in 0..<interp.inputCount {
@@ -75,7 +76,7 @@ struct BenchCommand: ParsableCommand {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let kernel = String(cString: vigil_kernel_name(vigil_kernel_selected()))
         let result: [(String, String)] = [
-            ("model", "\"\(model)\""), ("runs", "\(runs)"), ("threads", "\(threads)"),
+            ("model", "\"\(model)\""), ("runs", "\(runs)"), ("threads", "\(interp.threads)"),
             ("median_us", String(format: "%.1f", pct(0.5))), ("p99_us", String(format: "%.1f", pct(0.99))),
             ("min_us", String(format: "%.1f", times[0])), ("load_us", String(format: "%.1f", loadUs)),
             ("arena_bytes", "\(interp.arenaBytes)"), ("naive_activation_bytes", "\(interp.naiveBytes)"),

@@ -7,7 +7,7 @@ import Testing
 @Suite struct AllocationTests {
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    static func heapAllocations(model: String, runs: Int) throws -> Int {
+    static func heapAllocations(model: String, runs: Int, threads: Int = 1) throws -> Int {
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
             .appendingPathComponent("vigil-alloc-probe")
         guard FileManager.default.isExecutableFile(atPath: exe.path) else {
@@ -24,7 +24,7 @@ import Testing
         guard strip.terminationStatus == 0 else { throw ProbeError("objcopy --strip-debug failed on \(exe.path)") }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/valgrind")
-        p.arguments = ["--tool=memcheck", "--leak-check=no", stripped.path, model, String(runs)]
+        p.arguments = ["--tool=memcheck", "--leak-check=no", stripped.path, model, String(runs), String(threads)]
         let err = Pipe()
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice
@@ -48,6 +48,16 @@ import Testing
         let many = try Self.heapAllocations(model: path, runs: 11)
         #expect(few > 0, "valgrind saw no allocations at all; the probe did not run")
         #expect(many == few, "\(many - few) heap allocations in 10 extra invokes of \(model)")
+    }
+
+    /// With intra-op threads the workers are started at load; invokes hand them work without
+    /// allocating.
+    @Test func threadedInvokeDoesNotAllocate() throws {
+        let path = Self.repo.appendingPathComponent("Models/test/synthetic-ecg-cnn.vigil").path
+        let few = try Self.heapAllocations(model: path, runs: 1, threads: 2)
+        let many = try Self.heapAllocations(model: path, runs: 11, threads: 2)
+        #expect(few > 0, "valgrind saw no allocations at all; the probe did not run")
+        #expect(many == few, "\(many - few) heap allocations in 10 extra threaded invokes")
     }
 }
 

@@ -2,6 +2,7 @@
  * data (including K tails, -128/127 extremes and wrap-prone biases) and requires identical bytes.
  * The generic kernel is itself pinned to the Swift reference by KernelParityTests on x86. */
 #include "vigil_kernels.h"
+#include "vigil_parallel.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,6 +282,73 @@ static int check_add(void) {
     return failures;
 }
 
+/* Intra-op threads: each split (vigil_par_*) on a pool of 3 must give the bytes of one call, for
+ * every variant, on shapes that are not multiples of the split units. */
+static int check_threads(int *checked) {
+    int failures = 0;
+    vigil_pool *pool = vigil_pool_create(3);
+    if (vigil_pool_threads(pool) != 3) { fprintf(stderr, "thread pool did not start 3 threads\n"); vigil_pool_destroy(pool); return 1; }
+    const int shapes[][3] = {{37, 53, 300}, {5, 1000, 77}, {64, 19, 129}, {130, 260, 40}};
+    for (int si = 0; si < 4; si++) {
+        const int rows = shapes[si][0], cols = shapes[si][1], K = shapes[si][2];
+        int8_t *A = malloc(rows * K), *B = malloc(cols * K), *Bkn = malloc(cols * K), *C1 = malloc(rows * cols), *C3 = malloc(rows * cols);
+        int32_t *bias = malloc(4 * rows), *mult = malloc(4 * rows), *shift = malloc(4 * rows), *P = malloc(4 * rows * ((K + 1) / 2));
+        for (int i = 0; i < rows * K; i++) A[i] = (int8_t)next();
+        for (int i = 0; i < cols * K; i++) B[i] = (int8_t)next();
+        for (int c = 0; c < cols; c++) for (int k = 0; k < K; k++) Bkn[k * cols + c] = B[c * K + k];
+        for (int r = 0; r < rows; r++) {
+            bias[r] = (int32_t)(next() % 20001) - 10000;
+            mult[r] = (int32_t)((1u << 30) + (next() % (1u << 30)));
+            shift[r] = 31 + (int32_t)(next() % 10);
+        }
+        vigil_pack_pairs_s8(A, rows, K, P);
+        vigil_requant_rows q = {bias, mult, shift, -5, -128, 127};
+        for (int v = 0; v < VIGIL_KERNEL_COUNT; v++) {
+            if (!vigil_kernel_select((vigil_kernel_variant)v)) continue;
+            vigil_gemm_s8(A, B, rows, cols, K, &q, C1, cols, 1);
+            memset(C3, 0x55, rows * cols);
+            vigil_par_gemm_s8(pool, A, B, rows, cols, K, &q, C3, cols, 1);
+            if (memcmp(C1, C3, rows * cols)) { failures++; fprintf(stderr, "%s threaded gemm differs: %d %d %d\n", vigil_kernel_name((vigil_kernel_variant)v), rows, cols, K); }
+            vigil_gemm_s8_kn(P, Bkn, cols, rows, cols, K, &q, C1, cols);
+            memset(C3, 0x55, rows * cols);
+            vigil_par_gemm_s8_kn(pool, P, Bkn, cols, rows, cols, K, &q, C3, cols);
+            if (memcmp(C1, C3, rows * cols)) { failures++; fprintf(stderr, "%s threaded kn gemm differs: %d %d %d\n", vigil_kernel_name((vigil_kernel_variant)v), rows, cols, K); }
+            *checked += 2;
+        }
+        free(A); free(B); free(Bkn); free(C1); free(C3); free(bias); free(mult); free(shift); free(P);
+    }
+    /* Depthwise by channels (one scratch per part) and by filters of one channel. */
+    const int dw[][5] = {{9, 2, 24, 23, 1}, {1, 24, 30, 31, 2}, {13, 1, 17, 40, 2}};
+    for (int di = 0; di < 3; di++) {
+        const int ch = dw[di][0], m = dw[di][1], h = dw[di][2], w = dw[di][3], s = dw[di][4];
+        const int oh = (h + 2 - 3) / s + 1, ow = (w + 2 - 3) / s + 1, oc = ch * m;
+        vigil_depthwise_geometry g = {ch, m, h, w, oh, ow, 3, 3, s, s, 1, 1, 1, 1, -9};
+        int8_t *X = malloc(ch * h * w), *W = malloc(oc * 9), *Y1 = malloc(oc * oh * ow), *Y3 = malloc(oc * oh * ow);
+        int32_t *bias = malloc(4 * oc), *mult = malloc(4 * oc), *shift = malloc(4 * oc);
+        for (int i = 0; i < ch * h * w; i++) X[i] = (int8_t)next();
+        for (int i = 0; i < oc * 9; i++) W[i] = (int8_t)(next() % 255 - 127);
+        for (int r = 0; r < oc; r++) {
+            bias[r] = (int32_t)(next() % 20001) - 10000;
+            mult[r] = (int32_t)((1u << 30) + (next() % (1u << 30)));
+            shift[r] = 31 + (int32_t)(next() % 10);
+        }
+        vigil_requant_rows q = {bias, mult, shift, 4, -128, 127};
+        const size_t bytes = vigil_depthwise_s8_scratch_bytes(&g), stride = (bytes + 63) & ~(size_t)63;
+        void *scratch = bytes ? malloc(3 * stride) : NULL;
+        for (int v = 0; v < VIGIL_KERNEL_COUNT; v++) {
+            if (!vigil_kernel_select((vigil_kernel_variant)v)) continue;
+            vigil_depthwise_s8(X, W, &g, &q, scratch, Y1);
+            memset(Y3, 0x55, oc * oh * ow);
+            vigil_par_depthwise_s8(pool, X, W, &g, &q, scratch, stride, Y3);
+            if (memcmp(Y1, Y3, oc * oh * ow)) { failures++; fprintf(stderr, "%s threaded depthwise differs: %d %d\n", vigil_kernel_name((vigil_kernel_variant)v), ch, m); }
+            *checked += 1;
+        }
+        free(X); free(W); free(Y1); free(Y3); free(bias); free(mult); free(shift); free(scratch);
+    }
+    vigil_pool_destroy(pool);
+    return failures;
+}
+
 int main(void) {
     int failures = 0, checked = 0;
     for (int trial = 0; trial < 412; trial++) {
@@ -355,9 +423,34 @@ int main(void) {
     failures += check_pools();
     failures += check_add();
     failures += check_quantize();
+    failures += check_threads(&checked);
     printf("parity: %d variant runs checked", checked);
     for (int v = 0; v < VIGIL_KERNEL_COUNT; v++)
         if (vigil_kernel_supported((vigil_kernel_variant)v)) printf(" [%s]", vigil_kernel_name((vigil_kernel_variant)v));
-    printf(", %d mismatches\n", failures);
+    printf(", %d mismatches", failures);
+    /* Variants this build has but this CPU cannot run are named, never left out silently. */
+#if defined(__aarch64__)
+    const vigil_kernel_variant arch[] = {VIGIL_KERNEL_NEON, VIGIL_KERNEL_DOTPROD, VIGIL_KERNEL_I8MM};
+#elif defined(__x86_64__)
+    const vigil_kernel_variant arch[] = {VIGIL_KERNEL_AVX2, VIGIL_KERNEL_AVXVNNI, VIGIL_KERNEL_AVX512VNNI};
+#else
+    const vigil_kernel_variant arch[] = {VIGIL_KERNEL_GENERIC};
+#endif
+    for (size_t i = 0; i < sizeof arch / sizeof arch[0]; i++)
+        if (!vigil_kernel_supported(arch[i])) printf("; %s unsupported on this CPU, not run", vigil_kernel_name(arch[i]));
+    printf("\n");
+    /* VIGIL_PARITY_REQUIRE=a,b: these variants must have run (test-arm.sh names what each emulated
+     * CPU has), so a detection bug cannot turn a check into a skip. */
+    const char *req = getenv("VIGIL_PARITY_REQUIRE");
+    while (req && *req) {
+        size_t n = strcspn(req, ",");
+        int found = 0;
+        for (int v = 0; v < VIGIL_KERNEL_COUNT; v++) {
+            const char *name = vigil_kernel_name((vigil_kernel_variant)v);
+            if (strlen(name) == n && strncmp(name, req, n) == 0 && vigil_kernel_supported((vigil_kernel_variant)v)) found = 1;
+        }
+        if (!found) { failures++; fprintf(stderr, "required variant %.*s did not run\n", (int)n, req); }
+        req += n + (req[n] == ',');
+    }
     return failures ? 1 : 0;
 }

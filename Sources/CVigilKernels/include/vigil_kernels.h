@@ -18,11 +18,12 @@ typedef enum {
     VIGIL_KERNEL_DOTPROD = 3,   // AArch64 with the dot-product extension (Cortex-A76: SDOT)
     VIGIL_KERNEL_AVXVNNI = 4,   // x86-64 with AVX-VNNI (VPDPBUSD on unsigned-shifted activations)
     VIGIL_KERNEL_AVX512VNNI = 5, // AVX-VNNI plus AVX512-VNNI/BW/VL: the direct convolution on 512-bit registers
-    VIGIL_KERNEL_COUNT = 6
+    VIGIL_KERNEL_I8MM = 6,      // AArch64 with the int8 matrix-multiply extension (SMMLA GEMM; the rest as dotprod)
+    VIGIL_KERNEL_COUNT = 7
 } vigil_kernel_variant;
 
 /// The variant in use: the best the CPU supports, unless VIGIL_KERNEL=generic|avx2|avxvnni|avx512vnni|
-/// neon|dotprod names another supported one (for tests and benchmarks).
+/// neon|dotprod|i8mm names another supported one (for tests and benchmarks).
 vigil_kernel_variant vigil_kernel_selected(void);
 /// Forces a variant; returns 0 if the CPU (or this build) cannot run it.
 int vigil_kernel_select(vigil_kernel_variant v);
@@ -33,7 +34,7 @@ int vigil_kernel_has_avx2(void);
 /// 1 if the selected variant has VPDPBUSD (avxvnni, avx512vnni).
 int vigil_kernel_has_vnni(void);
 /// A stable, human-readable name for a variant ("generic", "avx2", "avxvnni", "avx512vnni", "neon",
-/// "dotprod").
+/// "dotprod", "i8mm").
 const char *vigil_kernel_name(vigil_kernel_variant v);
 
 /// Requantize one int32 accumulator (docs/FORMAT.md, "Requantization"):
@@ -69,7 +70,7 @@ void vigil_pack_pairs_s8(const int8_t *A, int rows, int K, int32_t *P);
 /// vigil_pack_pairs_s8 — the layout of a convolution: B is the input plane of a 1x1 convolution
 /// ([K = Cin][N = H*W], read in place) or an im2col buffer, C is NCHW. Used when
 /// `vigil_gemm_s8_kn_preferred()` says so (AVX2: vectorized across output positions in 4x8
-/// tiles; NEON and dotprod: 4x16 tiles with SMLAL); the VNNI variants use the quad GEMM below.
+/// tiles; NEON, dotprod and i8mm: 4x16 tiles with SMLAL); the VNNI variants use the quad GEMM below.
 void vigil_gemm_s8_kn(const int32_t *Apairs, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
                       const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc);
 /// 1 if the selected variant has a vectorized `vigil_gemm_s8_kn`.

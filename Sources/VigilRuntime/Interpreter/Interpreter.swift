@@ -1,4 +1,7 @@
 public import VigilModel
+#if canImport(CVigilKernels)
+internal import CVigilKernels
+#endif
 
 /// A prepared operator: one case per operator, dispatched by `switch` (no existentials, so the
 /// core compiles as Embedded Swift).
@@ -44,19 +47,23 @@ enum PreparedOp {
         }
     }
 
-    var scratchBytes: Int {
+    /// Scratch bytes with `threads` intra-op threads: the ops whose kernel works in per-channel scratch
+    /// (depthwise planes) need one copy per thread, `threadScratchStride` bytes apart.
+    func scratchBytes(threads: Int) -> Int {
         switch self {
-        case .conv(let o): o.scratchBytes
-        case .depthwiseConv(let o): o.scratchBytes
+        case .conv(let o): o.singleChannel && threads > 1 ? threadScratchStride(o.scratchBytes) * threads : o.scratchBytes
+        case .depthwiseConv(let o): o.scratchBytes > 0 && threads > 1 ? threadScratchStride(o.scratchBytes) * threads : o.scratchBytes
         default: 0
         }
     }
 
-    @inline(__always) func eval(_ t: SlotTable) {
+    /// `pool` is the interpreter's intra-op worker pool (nil: one thread); conv, depthwise and
+    /// fully connected operators split their kernel calls across it.
+    @inline(__always) func eval(_ t: SlotTable, _ pool: OpaquePointer?) {
         switch self {
-        case .conv(let o): o.eval(t)
-        case .depthwiseConv(let o): o.eval(t)
-        case .fullyConnected(let o): o.eval(t)
+        case .conv(let o): o.eval(t, pool)
+        case .depthwiseConv(let o): o.eval(t, pool)
+        case .fullyConnected(let o): o.eval(t, pool)
         case .add(let o): o.eval(t)
         case .mul(let o): o.eval(t)
         case .concat(let o): o.eval(t)
@@ -151,6 +158,9 @@ public struct ArenaPlacement: Sendable {
 /// activations and scratch, prepared operator state, and the slot table. `invoke()` then runs
 /// every operator in order with no allocation, no locks and no checks.
 ///
+/// With `threads` > 1, convolution, depthwise and fully connected kernels are split across that many
+/// threads (the caller plus workers started once here); outputs are bit-identical to one thread.
+///
 /// Not thread-safe: one interpreter per thread (they can share the model bytes).
 public final class Interpreter {
     public let model: Model
@@ -163,6 +173,10 @@ public final class Interpreter {
     /// What the activations and scratch would take if every buffer had its own memory.
     public let naiveBytes: Int
     public let placements: [ArenaPlacement]
+    /// Intra-op threads actually in use (1 unless more were asked for and could be started).
+    public let threads: Int
+    /// The worker pool (vigil_pool), nil for one thread.
+    let pool: OpaquePointer?
 
     /// Prepares `model`. An arena larger than `maxArenaBytes` (default 1 GiB) is refused with
     /// `out-of-memory` rather than attempted: a lying file must not take the device down.
@@ -170,11 +184,17 @@ public final class Interpreter {
     /// (the oracle the kernels are tested against).
     public enum Kernels: Sendable { case optimized, reference }
 
-    public init(model: Model, maxArenaBytes: Int = 1 << 30, kernels: Kernels = .optimized) throws(VigilError) {
+    /// `threads` (default 1) sets the intra-op threads: the C kernels of conv, depthwise and fully
+    /// connected operators run on that many threads, each on its own part of the output, so the
+    /// results do not depend on it. Workers are started here and stopped when the interpreter goes;
+    /// `invoke()` stays allocation-free. Ignored (one thread) for the reference kernels and where the
+    /// platform has no threads.
+    public init(model: Model, maxArenaBytes: Int = 1 << 30, kernels: Kernels = .optimized, threads: Int = 1) throws(VigilError) {
         self.model = model
         guard let base = model.bytes.baseAddress, Int(bitPattern: base) % 16 == 0 else {
             throw VigilError(.unsupported, "model bytes must start at a 16-byte aligned address")
         }
+        guard threads >= 1 else { throw VigilError(.unsupported, "threads must be at least 1, not \(threads)") }
         let nt = model.tensors.count, no = model.ops.count
         var prepared: [PreparedOp] = []
         prepared.reserveCapacity(no)
@@ -200,15 +220,29 @@ public final class Interpreter {
             owners.append((t, nil))
             naive += GreedyArenaPlanner.align(model.tensors[t].byteCount)
         }
-        for k in 0..<no where prepared[k].scratchBytes > 0 {
-            buffers.append(.init(size: prepared[k].scratchBytes, first: k, last: k))
+        // The pool first: the scratch of some operators depends on the threads that could be started.
+        #if canImport(CVigilKernels)
+        let pool = threads > 1 && kernels == .optimized ? vigil_pool_create(Int32(threads)) : nil
+        let usable = Int(vigil_pool_threads(pool))
+        #else
+        let pool: OpaquePointer? = nil
+        let usable = 1
+        #endif
+        for k in 0..<no where prepared[k].scratchBytes(threads: usable) > 0 {
+            let bytes = prepared[k].scratchBytes(threads: usable)
+            buffers.append(.init(size: bytes, first: k, last: k))
             owners.append((nil, k))
-            naive += GreedyArenaPlanner.align(prepared[k].scratchBytes)
+            naive += GreedyArenaPlanner.align(bytes)
         }
         let plan = GreedyArenaPlanner.plan(buffers)
         guard plan.size <= maxArenaBytes else {
+            #if canImport(CVigilKernels)
+            vigil_pool_destroy(pool)
+            #endif
             throw VigilError(.outOfMemory, "the arena needs \(plan.size) bytes; the limit is \(maxArenaBytes)")
         }
+        self.pool = pool
+        self.threads = usable
         arenaBytes = plan.size
         naiveBytes = naive
         arena = UnsafeMutableRawPointer.allocate(byteCount: max(plan.size, 64), alignment: GreedyArenaPlanner.alignment)
@@ -230,6 +264,9 @@ public final class Interpreter {
     }
 
     deinit {
+        #if canImport(CVigilKernels)
+        vigil_pool_destroy(pool)
+        #endif
         arena.deallocate()
         slots.deallocate()
     }
@@ -249,7 +286,7 @@ public final class Interpreter {
     public func invoke() {
         let table = SlotTable(slots)
         ops.withUnsafeBufferPointer { ops in
-            for op in ops { op.eval(table) }
+            for op in ops { op.eval(table, pool) }
         }
     }
 
@@ -262,7 +299,7 @@ public final class Interpreter {
         ops.withUnsafeBufferPointer { ops in
             var t = clock()
             for k in 0..<ops.count {
-                ops[k].eval(table)
+                ops[k].eval(table, pool)
                 let u = clock()
                 perOp[k] &+= u &- t
                 t = u
@@ -270,3 +307,6 @@ public final class Interpreter {
         }
     }
 }
+
+/// Bytes between the per-thread copies of an operator's scratch (64-byte aligned, like the arena).
+func threadScratchStride(_ bytes: Int) -> Int { (bytes + 63) & ~63 }

@@ -153,11 +153,13 @@ struct ConvOp {
         }
     }
 
-    func eval(_ t: SlotTable) {
+    /// `pool`: intra-op threads (vigil_parallel.h); the kernel calls are split across them, the
+    /// im2col and padding copies run on the calling thread.
+    func eval(_ t: SlotTable, _ pool: OpaquePointer? = nil) {
         if isInt8 {
             #if canImport(CVigilKernels)
             if useKernel {
-                if singleChannel { evalSingleChannel(t) } else if let d = direct { evalDirect(t, d) } else if quadLayout { evalQuads(t) } else if columnsLayout { evalColumns(t) } else { evalKernel(t) }
+                if singleChannel { evalSingleChannel(t, pool) } else if let d = direct { evalDirect(t, d, pool) } else if quadLayout { evalQuads(t, pool) } else if columnsLayout { evalColumns(t, pool) } else { evalKernel(t, pool) }
                 return
             }
             #endif
@@ -169,7 +171,7 @@ struct ConvOp {
 
     #if canImport(CVigilKernels)
     /// int8 through vigil_depthwise_s8 (one input channel, Cout filters; same weight layout).
-    func evalSingleChannel(_ t: SlotTable) {
+    func evalSingleChannel(_ t: SlotTable, _ pool: OpaquePointer?) {
         var geo = depthwiseKernelGeometry(g, multiplier: g.outChannels, inZero: inZero)
         bias.withUnsafeBufferPointer { b in
         multipliers.withUnsafeBufferPointer { m in
@@ -178,8 +180,8 @@ struct ConvOp {
                                        zero_point: outZero, lo: lo, hi: hi)
             let inPlane = g.inH * g.inW, outPlane = g.outChannels * g.outH * g.outW
             for n in 0..<g.batch {
-                vigil_depthwise_s8(t[x].assumingMemoryBound(to: Int8.self) + n * inPlane, t[w].assumingMemoryBound(to: Int8.self),
-                                   &geo, &q, t[scratch], t[y].assumingMemoryBound(to: Int8.self) + n * outPlane)
+                vigil_par_depthwise_s8(pool, t[x].assumingMemoryBound(to: Int8.self) + n * inPlane, t[w].assumingMemoryBound(to: Int8.self),
+                                       &geo, &q, t[scratch], threadScratchStride(scratchBytes), t[y].assumingMemoryBound(to: Int8.self) + n * outPlane)
             }
         }
         }
@@ -187,7 +189,7 @@ struct ConvOp {
     }
 
     /// int8 through vigil_conv_u8s8_direct, one call per output row.
-    func evalDirect(_ t: SlotTable, _ d: DirectConvPlan) {
+    func evalDirect(_ t: SlotTable, _ d: DirectConvPlan, _ pool: OpaquePointer?) {
         let X = UnsafePointer<Int8>(t[x].assumingMemoryBound(to: Int8.self))
         let Y = t[y].assumingMemoryBound(to: Int8.self)
         let P = t[scratch].assumingMemoryBound(to: UInt8.self)
@@ -211,10 +213,8 @@ struct ConvOp {
                                            Int32(d.hp), Int32(d.wp), pad, P)
                 }
                 let out = Y + n * g.outChannels * spatial
-                for oy in 0..<g.outH {
-                    vigil_conv_u8s8_direct(pw.baseAddress!, Int32(g.outChannels), P + oy * d.rowStride, d.posStride, Int32(g.outW),
-                                           off.baseAddress!, Int32(d.offsets.count), &q, out + oy * g.outW, spatial)
-                }
+                vigil_par_conv_u8s8_direct(pool, pw.baseAddress!, Int32(g.outChannels), P, d.rowStride, Int32(g.outH), d.posStride,
+                                           Int32(g.outW), off.baseAddress!, Int32(d.offsets.count), &q, out, spatial)
             }
         }
         }
@@ -224,7 +224,7 @@ struct ConvOp {
     }
 
     /// int8 through vigil_gemm_u8s8_k4: U is [K/4][output positions][4] of x + 128.
-    func evalQuads(_ t: SlotTable) {
+    func evalQuads(_ t: SlotTable, _ pool: OpaquePointer?) {
         let X = UnsafePointer<Int8>(t[x].assumingMemoryBound(to: Int8.self))
         let Y = t[y].assumingMemoryBound(to: Int8.self)
         let U = t[scratch].assumingMemoryBound(to: UInt8.self)
@@ -240,7 +240,7 @@ struct ConvOp {
                     let firstPlane = X + ((n * g.inChannels + grp * icpg) * g.inH) * g.inW
                     var k = 0
                     if pointwise {
-                        vigil_pack_quads_u8(firstPlane, g.inH * g.inW, Int32(icpg), Int32(spatial), U)
+                        vigil_par_pack_quads_u8(pool, firstPlane, g.inH * g.inW, Int32(icpg), Int32(spatial), U)
                         k = kSize
                     }
                     for ic in 0..<(pointwise ? 0 : icpg) {
@@ -265,7 +265,7 @@ struct ConvOp {
                     let r0 = grp * ocpg
                     var q = vigil_requant_rows(bias: kb.baseAddress! + r0, multiplier: mult.baseAddress! + r0,
                                                shift: sh.baseAddress! + r0, zero_point: outZero, lo: lo, hi: hi)
-                    vigil_gemm_u8s8_k4(pw.baseAddress! + r0 * k4, U, Int32(ocpg), Int32(spatial), Int32(k4), &q,
+                    vigil_par_gemm_u8s8_k4(pool, pw.baseAddress! + r0 * k4, U, Int32(ocpg), Int32(spatial), Int32(k4), &q,
                                        Y + (n * g.outChannels + r0) * spatial, spatial)
                 }
             }
@@ -276,7 +276,7 @@ struct ConvOp {
     }
 
     /// int8 through vigil_gemm_s8_kn: B is [K][output positions].
-    func evalColumns(_ t: SlotTable) {
+    func evalColumns(_ t: SlotTable, _ pool: OpaquePointer?) {
         let X = UnsafePointer<Int8>(t[x].assumingMemoryBound(to: Int8.self))
         let Y = t[y].assumingMemoryBound(to: Int8.self)
         let icpg = g.inChannels / groups, ocpg = g.outChannels / groups
@@ -318,7 +318,7 @@ struct ConvOp {
                     let r0 = grp * ocpg
                     var q = vigil_requant_rows(bias: kb.baseAddress! + r0, multiplier: mult.baseAddress! + r0,
                                                shift: sh.baseAddress! + r0, zero_point: outZero, lo: lo, hi: hi)
-                    vigil_gemm_s8_kn(pw.baseAddress! + r0 * half, B, spatial, Int32(ocpg), Int32(spatial), Int32(kSize), &q,
+                    vigil_par_gemm_s8_kn(pool, pw.baseAddress! + r0 * half, B, spatial, Int32(ocpg), Int32(spatial), Int32(kSize), &q,
                                      Y + (n * g.outChannels + r0) * spatial, spatial)
                 }
             }
@@ -328,7 +328,7 @@ struct ConvOp {
         }
     }
 
-    func evalKernel(_ t: SlotTable) {
+    func evalKernel(_ t: SlotTable, _ pool: OpaquePointer?) {
         let X = UnsafePointer<Int8>(t[x].assumingMemoryBound(to: Int8.self))
         let W = UnsafePointer<Int8>(t[w].assumingMemoryBound(to: Int8.self))
         let Y = t[y].assumingMemoryBound(to: Int8.self)
@@ -363,7 +363,7 @@ struct ConvOp {
                     let r0 = grp * ocpg
                     var q = vigil_requant_rows(bias: kb.baseAddress! + r0, multiplier: mult.baseAddress! + r0,
                                                shift: sh.baseAddress! + r0, zero_point: outZero, lo: lo, hi: hi)
-                    vigil_gemm_s8(W + r0 * kSize, UnsafePointer(cols), Int32(ocpg), Int32(spatial), Int32(kSize), &q,
+                    vigil_par_gemm_s8(pool, W + r0 * kSize, UnsafePointer(cols), Int32(ocpg), Int32(spatial), Int32(kSize), &q,
                                   Y + (n * g.outChannels + r0) * spatial, spatial, 1)
                 }
             }

@@ -81,7 +81,8 @@ struct DepthwiseConvOp {
     var kernelGeometry: vigil_depthwise_geometry { depthwiseKernelGeometry(g, multiplier: multiplier, inZero: inZero) }
     #endif
 
-    func eval(_ t: SlotTable) {
+    /// `pool`: intra-op threads; channels are split across them, each with its own scratch copy.
+    func eval(_ t: SlotTable, _ pool: OpaquePointer? = nil) {
         #if canImport(CVigilKernels)
         if useKernel {
             var geo = kernelGeometry
@@ -93,8 +94,8 @@ struct DepthwiseConvOp {
                                            zero_point: outZero, lo: lo, hi: hi)
                 let inPlane = g.inChannels * g.inH * g.inW, outPlane = g.outChannels * g.outH * g.outW
                 for n in 0..<g.batch {
-                    vigil_depthwise_s8(t[x].assumingMemoryBound(to: Int8.self) + n * inPlane, t[w].assumingMemoryBound(to: Int8.self),
-                                       &geo, &q, work, t[y].assumingMemoryBound(to: Int8.self) + n * outPlane)
+                    vigil_par_depthwise_s8(pool, t[x].assumingMemoryBound(to: Int8.self) + n * inPlane, t[w].assumingMemoryBound(to: Int8.self),
+                                           &geo, &q, work, threadScratchStride(scratchBytes), t[y].assumingMemoryBound(to: Int8.self) + n * outPlane)
                 }
             }
             }

@@ -81,7 +81,8 @@ struct FullyConnectedOp {
         }
     }
 
-    func eval(_ t: SlotTable) {
+    /// `pool`: intra-op threads; output features are split across them.
+    func eval(_ t: SlotTable, _ pool: OpaquePointer? = nil) {
         #if canImport(CVigilKernels)
         if useKernel {
             kernelBias.withUnsafeBufferPointer { kb in
@@ -89,7 +90,7 @@ struct FullyConnectedOp {
             shifts.withUnsafeBufferPointer { sh in
                 var q = vigil_requant_rows(bias: kb.baseAddress!, multiplier: mult.baseAddress!, shift: sh.baseAddress!,
                                            zero_point: outZero, lo: lo, hi: hi)
-                vigil_gemm_s8(t[w].assumingMemoryBound(to: Int8.self), t[x].assumingMemoryBound(to: Int8.self),
+                vigil_par_gemm_s8(pool, t[w].assumingMemoryBound(to: Int8.self), t[x].assumingMemoryBound(to: Int8.self),
                               Int32(n), Int32(m), Int32(k), &q, t[y].assumingMemoryBound(to: Int8.self), 1, n)
             }
             }
