@@ -76,13 +76,22 @@ struct vigil_pool {
     atomic_int stop;
 };
 
+/// `state`'s part index while a task's fields are being replaced: no part is claimable.
+#define VIGIL_POOL_CLOSED 0x7fffffffu
+
 /// Claims and runs parts of generation `gen` until none is left.
+///
+/// The state is read first (acquire), so the task fields read after it are at least this
+/// generation's. They may be a newer task's: vigil_pool_run closes the state (a new generation)
+/// before it stores a new task's fields with release, so having read a newer field means the
+/// closing is visible too, and the compare-exchange on the old state fails instead of running the
+/// newer function as part of this generation.
 static void run_parts(vigil_pool *p, uint32_t gen) {
     for (;;) {
-        void (*fn)(void *, int, int) = atomic_load_explicit(&p->fn, memory_order_relaxed);
-        void *ctx = atomic_load_explicit(&p->ctx, memory_order_relaxed);
-        const int parts = atomic_load_explicit(&p->parts, memory_order_relaxed);
         uint64_t s = atomic_load_explicit(&p->state, memory_order_acquire);
+        void (*fn)(void *, int, int) = atomic_load_explicit(&p->fn, memory_order_acquire);
+        void *ctx = atomic_load_explicit(&p->ctx, memory_order_acquire);
+        const int parts = atomic_load_explicit(&p->parts, memory_order_acquire);
         if ((uint32_t)(s >> 32) != gen || (int)(uint32_t)s >= parts) return;
         if (!atomic_compare_exchange_weak_explicit(&p->state, &s, s + 1, memory_order_acq_rel, memory_order_relaxed)) continue;
         fn(ctx, (int)(uint32_t)s, parts);
@@ -167,11 +176,15 @@ void vigil_pool_run(vigil_pool *p, void (*fn)(void *, int, int), void *ctx, int 
     if (!p || parts < 2) { fn(ctx, 0, 1); return; }
     if (parts > p->threads) parts = p->threads;
     p->tasks++;
-    atomic_store_explicit(&p->fn, fn, memory_order_relaxed);
-    atomic_store_explicit(&p->ctx, ctx, memory_order_relaxed);
-    atomic_store_explicit(&p->parts, parts, memory_order_relaxed);
-    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
-    const uint32_t gen = (uint32_t)(atomic_load_explicit(&p->state, memory_order_relaxed) >> 32) + 1;
+    // Close the previous task before its fields are reused (see run_parts): one generation with
+    // nothing to claim, then this task's fields, then its generation with part 0 next.
+    const uint32_t closed = (uint32_t)(atomic_load_explicit(&p->state, memory_order_relaxed) >> 32) + 1;
+    atomic_store(&p->state, ((uint64_t)closed << 32) | VIGIL_POOL_CLOSED);
+    atomic_store_explicit(&p->fn, fn, memory_order_release);
+    atomic_store_explicit(&p->ctx, ctx, memory_order_release);
+    atomic_store_explicit(&p->parts, parts, memory_order_release);
+    atomic_store_explicit(&p->done, 0, memory_order_release);
+    const uint32_t gen = closed + 1;
     atomic_store(&p->state, (uint64_t)gen << 32);  // seq_cst: ordered against the sleepers check below
     if (atomic_load(&p->sleepers) > 0) {
         pthread_mutex_lock(&p->mutex);
