@@ -205,8 +205,10 @@ func scratchDirectory() throws -> URL {
         let replay = try RecordingReplay(rec, blockSize: 5, pacing: .realTime(speed: 1))
         let clock = ContinuousClock()
         let t = try await clock.measure { try await replay.run { _ in } }
-        // The upper bound is loose: parallel tests on a loaded machine delay wake-ups.
-        #expect(t >= .milliseconds(195) && t < .seconds(20))
+        // The lower bound is the pacing check; the upper bound only catches a stall. It is loose:
+        // parallel tests on a loaded 2-core machine delay wake-ups, and one CI run (2026-11-23,
+        // load from three other builds) saw every async test of the process wait about 28 s.
+        #expect(t >= .milliseconds(195) && t < .seconds(60))
         #expect(throws: SensorsError.self) { try RecordingReplay(rec, blockSize: 0) }
     }
 }

@@ -44,12 +44,14 @@ import Glibc
         // machine can take seconds and says nothing about the pacing).
         // The lower bounds are the pacing check (a sim that ran as fast as possible would finish in
         // milliseconds); the upper bounds only catch a stall: this test runs in parallel with the
-        // whole suite on shared 2-core machines, where CI runs saw the sim's 5 s take over 5.5 s.
-        // Latency is measured in the serial end-to-end check (Tools/agent/e2e.py), not here.
+        // whole suite on shared 2-core machines, where CI runs saw the sim's 5 s take over 5.5 s, and
+        // once (2026-11-23, three other builds on the same cores) 20 s, the sim blocked on a pty
+        // the stalled test process did not read. Latency is measured in the serial end-to-end
+        // check (Tools/agent/e2e.py), not here.
         let elapsed = run.lastECGArrival - run.announced
-        #expect(elapsed > seconds - 0.3 && elapsed < seconds + 10, "last sample after \(elapsed) s")
+        #expect(elapsed > seconds - 0.3 && elapsed < seconds + 60, "last sample after \(elapsed) s")
         let wall = r["wall_seconds"] as? Double ?? 0
-        #expect(wall > seconds - 0.05 && wall < seconds + 10, "sim wall time \(wall) s")
+        #expect(wall > seconds - 0.05 && wall < seconds + 60, "sim wall time \(wall) s")
     }
 
     @Test func injectedDamageIsCountedAndNothingWrongDelivered() async throws {
