@@ -15,7 +15,7 @@
 VIGIL_DWD_ATTR void VIGIL_DWD_NAME(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
                                    const vigil_requant_rows *q, void *scratch, int8_t *Y) {
     const vigil_dw_layout l = vigil_dw_layout_of(g);
-    uint8_t *P = (uint8_t *)scratch;
+    uint8_t *P = vigil_dw_place(scratch, &l);
     int8_t *T = (int8_t *)(P + l.pbytes);
     const int s = l.s, sub = s - 1, kq = (g->k_w + 3) / 4, nk = g->k_h * kq, kArea = g->k_h * g->k_w;
     const uint8_t pad = (uint8_t)(g->input_zero_point + 128);

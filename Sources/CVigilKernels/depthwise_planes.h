@@ -22,6 +22,8 @@
 #define VIGIL_DW_MAX_QUADS 32
 /// Positions a plane kernel may compute past the last one (its results land in the slack of T).
 #define VIGIL_DW_TILE 64
+/// Page size assumed for keeping small planes inside one page (a smaller real page only loses the benefit).
+#define VIGIL_DW_PAGE 4096
 
 typedef struct {
     const uint8_t *P;          // sub-plane 0; reads at P + s * q + off[k], 4 or more bytes
@@ -43,7 +45,8 @@ static inline int vigil_dw_planar(const vigil_depthwise_geometry *g) {
 
 typedef struct {
     int s, hp, wp, hps, wq, nq, nqr;
-    size_t plane, pbytes, tbytes;
+    size_t plane, pbytes, tbytes;  // tbytes includes the slack
+    size_t slack;                  // bytes for vigil_dw_place to move the plane by (0: not moved)
 } vigil_dw_layout;
 
 static inline vigil_dw_layout vigil_dw_layout_of(const vigil_depthwise_geometry *g) {
@@ -64,7 +67,24 @@ static inline vigil_dw_layout vigil_dw_layout_of(const vigil_depthwise_geometry 
     const size_t need = (size_t)l.s * l.nqr + reach + 2 * VIGIL_DW_TILE;
     l.pbytes = need > (size_t)l.s * l.plane ? need : (size_t)l.s * l.plane;
     l.tbytes = (size_t)l.nqr + VIGIL_DW_TILE;
+    // A channel's plane and results that fit in a page are kept inside one (vigil_dw_place): vector
+    // loads that straddle a page boundary cost several times a plain one, and with the scratch near
+    // a page's end every tap of a 7x7 plane straddled it (MobileNetV2's [960, 7x7] layers ran at
+    // twice the time of the same layer whose scratch the arena plan had put elsewhere). The slack
+    // for moving them (at most their own size) is counted in tbytes, part of the scratch size.
+    l.slack = l.pbytes + l.tbytes <= VIGIL_DW_PAGE ? l.pbytes + l.tbytes : 0;
+    l.tbytes += l.slack;
     return l;
+}
+
+/// Where the driver puts the padded plane in `scratch`: the scratch itself, or, when the plane and
+/// results (pbytes + tbytes - slack bytes) would cross a page boundary there, the next page boundary,
+/// which lies within the slack.
+static inline uint8_t *vigil_dw_place(void *scratch, const vigil_dw_layout *l) {
+    uint8_t *P = (uint8_t *)scratch;
+    if (!l->slack) return P;
+    const size_t into = (size_t)((uintptr_t)P & (VIGIL_DW_PAGE - 1));
+    return into + l->slack > VIGIL_DW_PAGE ? P + (VIGIL_DW_PAGE - into) : P;
 }
 
 /// The requantized value minus the zero point, for the lanes a plane kernel cannot do in vector

@@ -100,6 +100,11 @@ import VigilModel
         // Large real multipliers (n <= 32): the lane-by-lane requantization, and saturation.
         Case(cin: 10, cout: 10, h: 9, w: 13, k: 3, stride: 1, pad: 1, dilation: 1, group: 10, zx: 3, act: 0, outScale: 0.0004),
         Case(cin: 7, cout: 7, h: 10, w: 10, k: 3, stride: 2, pad: 1, dilation: 1, group: 7, zx: -9, act: 2, outScale: 0.001),
+        // Small planes (input of at most 64 bytes, stride 1, one step of 64 positions): AVX512-VNNI
+        // builds the phase vectors with VPERMB from the input in a register. A full 64-byte input
+        // with channel multiplier 2, and the lane-by-lane requantization on a 5x6 plane (7x7 above).
+        Case(cin: 20, cout: 40, h: 8, w: 8, k: 3, stride: 1, pad: 0, dilation: 1, group: 20, zx: -77, act: 2),
+        Case(cin: 19, cout: 19, h: 5, w: 6, k: 3, stride: 1, pad: 1, dilation: 1, group: 19, zx: 5, act: 0, outScale: 0.0004),
     ]
 
     func depthwiseModel(_ c: Case, seed: UInt64) -> ModelBuilder {
