@@ -52,13 +52,13 @@ import Testing
 
     /// With intra-op threads the workers are started at load; invokes hand them work without
     /// allocating.
-    @Test func threadedInvokeDoesNotAllocate() throws {
+    @Test func threadedInvokeDoesNotAllocate() async throws { try await withCoresLock {
         let path = Self.repo.appendingPathComponent("Models/test/synthetic-ecg-cnn.vigil").path
         let few = try Self.heapAllocations(model: path, runs: 1, threads: 2)
         let many = try Self.heapAllocations(model: path, runs: 11, threads: 2)
         #expect(few > 0, "valgrind saw no allocations at all; the probe did not run")
         #expect(many == few, "\(many - few) heap allocations in 10 extra threaded invokes")
-    }
+    } }
 }
 
 struct ProbeError: Error, CustomStringConvertible {

@@ -61,7 +61,7 @@ import VigilModel
     }
 
     @Test(arguments: ThreadsTests.models())
-    func threadsGiveIdenticalOutputs(_ path: String) throws {
+    func threadsGiveIdenticalOutputs(_ path: String) async throws { try await withCoresLock {
         let file = try ModelFile(path: Self.repo.appendingPathComponent(path).path)
         let variants = KernelParityTests.variants()
         defer { vigil_kernel_select(variants.last!) }
@@ -77,10 +77,10 @@ import VigilModel
                 }
             }
         }
-    }
+    } }
 
     /// Kernel-level splits on shapes that are not multiples of the split units, against one thread.
-    @Test func splitsMatchOneThreadOnOddShapes() {
+    @Test func splitsMatchOneThreadOnOddShapes() async throws { try await withCoresLock {
         var rng = SplitMix64(seed: 41)
         let pool = vigil_pool_create(3)
         defer { vigil_pool_destroy(pool) }
@@ -140,5 +140,5 @@ import VigilModel
             } } }
             #expect(y1 == y3, "depthwise channels \(channels) multiplier \(multiplier) \(h)x\(w) stride \(stride)")
         }
-    }
+    } }
 }

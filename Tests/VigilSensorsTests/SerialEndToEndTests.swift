@@ -15,7 +15,7 @@ import Glibc
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let recording = root.appendingPathComponent("Models/ecg-rhythm/data/mitbih-208-excerpt.npy").path
 
-    @Test func recordingArrivesExactlyAndInRealTime() async throws {
+    @Test func recordingArrivesExactlyAndInRealTime() async throws { try await withCoresLock {
         let seconds = 5.0
         let expected = try Self.expectedCodes(count: Int(seconds * 360))
         let run = try await Self.play(["--input", Self.recording, "--input-rate", "360", "--duration", "\(seconds)",
@@ -52,9 +52,9 @@ import Glibc
         #expect(elapsed > seconds - 0.3 && elapsed < seconds + 60, "last sample after \(elapsed) s")
         let wall = r["wall_seconds"] as? Double ?? 0
         #expect(wall > seconds - 0.05 && wall < seconds + 60, "sim wall time \(wall) s")
-    }
+    } }
 
-    @Test func injectedDamageIsCountedAndNothingWrongDelivered() async throws {
+    @Test func injectedDamageIsCountedAndNothingWrongDelivered() async throws { try await withCoresLock {
         let seconds = 60.0
         let expected = try Self.expectedCodes(count: Int(seconds * 360))
         let run = try await Self.play(["--input", Self.recording, "--input-rate", "360", "--duration", "\(seconds)",
@@ -82,7 +82,7 @@ import Glibc
             delivered += block.samples.count
         }
         #expect(expected.count - delivered == r["ecg_samples_lost"] as? Int)
-    }
+    } }
 
     @Test func tcpSourceReconnectsWithoutCountingTheOutageAsAGap() async throws {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
