@@ -4,46 +4,49 @@ internal import CVigilKernels
 #endif
 
 /// A prepared operator: one case per operator, dispatched by `switch` (no existentials, so the
-/// core compiles as Embedded Swift).
+/// core compiles as Embedded Swift). Each payload is one reference to the operator's immutable state:
+/// matching a case whose payload is the state struct itself copies it out of the enum (a retain and
+/// a release for every array it holds, every operator, every invoke); a `let` behind a reference is
+/// used in place.
 enum PreparedOp {
-    case conv(ConvOp)
-    case depthwiseConv(DepthwiseConvOp)
-    case fullyConnected(FullyConnectedOp)
-    case add(AddOp)
-    case mul(MulOp)
-    case concat(ConcatOp)
-    case maxPool(MaxPoolOp)
-    case averagePool(AveragePoolOp)
-    case unary(UnaryOp)
-    case softmax(SoftmaxOp)
-    case copy(ReshapeOp)
-    case transpose(TransposeOp)
-    case pad(PadOp)
-    case quantize(QuantizeOp)
-    case dequantize(DequantizeOp)
+    case conv(Prepared<ConvOp>)
+    case depthwiseConv(Prepared<DepthwiseConvOp>)
+    case fullyConnected(Prepared<FullyConnectedOp>)
+    case add(Prepared<AddOp>)
+    case mul(Prepared<MulOp>)
+    case concat(Prepared<ConcatOp>)
+    case maxPool(Prepared<MaxPoolOp>)
+    case averagePool(Prepared<AveragePoolOp>)
+    case unary(Prepared<UnaryOp>)
+    case softmax(Prepared<SoftmaxOp>)
+    case copy(Prepared<ReshapeOp>)
+    case transpose(Prepared<TransposeOp>)
+    case pad(Prepared<PadOp>)
+    case quantize(Prepared<QuantizeOp>)
+    case dequantize(Prepared<DequantizeOp>)
 
     static func prepare(_ c: OpContext) throws(VigilError) -> PreparedOp {
         switch c.op.code {
-        case .conv: .conv(try ConvOp(c))
-        case .depthwiseConv: .depthwiseConv(try DepthwiseConvOp(c))
-        case .fullyConnected: .fullyConnected(try FullyConnectedOp(c))
-        case .add: .add(try AddOp(c))
-        case .mul: .mul(try MulOp(c))
-        case .concat: .concat(try ConcatOp(c))
-        case .maxPool: .maxPool(try MaxPoolOp(c))
-        case .averagePool: .averagePool(try AveragePoolOp(c, global: false))
-        case .globalAveragePool: .averagePool(try AveragePoolOp(c, global: true))
-        case .clip: .unary(try UnaryOp(c, .clip))
-        case .leakyRelu: .unary(try UnaryOp(c, .leakyRelu))
-        case .sigmoid: .unary(try UnaryOp(c, .sigmoid))
-        case .tanh: .unary(try UnaryOp(c, .tanh))
-        case .hardSwish: .unary(try UnaryOp(c, .hardSwish))
-        case .softmax: .softmax(try SoftmaxOp(c))
-        case .reshape: .copy(try ReshapeOp(c))
-        case .transpose: .transpose(try TransposeOp(c))
-        case .pad: .pad(try PadOp(c))
-        case .quantize: .quantize(try QuantizeOp(c))
-        case .dequantize: .dequantize(try DequantizeOp(c))
+        case .conv: .conv(Prepared(try ConvOp(c)))
+        case .depthwiseConv: .depthwiseConv(Prepared(try DepthwiseConvOp(c)))
+        case .fullyConnected: .fullyConnected(Prepared(try FullyConnectedOp(c)))
+        case .add: .add(Prepared(try AddOp(c)))
+        case .mul: .mul(Prepared(try MulOp(c)))
+        case .concat: .concat(Prepared(try ConcatOp(c)))
+        case .maxPool: .maxPool(Prepared(try MaxPoolOp(c)))
+        case .averagePool: .averagePool(Prepared(try AveragePoolOp(c, global: false)))
+        case .globalAveragePool: .averagePool(Prepared(try AveragePoolOp(c, global: true)))
+        case .clip: .unary(Prepared(try UnaryOp(c, .clip)))
+        case .leakyRelu: .unary(Prepared(try UnaryOp(c, .leakyRelu)))
+        case .sigmoid: .unary(Prepared(try UnaryOp(c, .sigmoid)))
+        case .tanh: .unary(Prepared(try UnaryOp(c, .tanh)))
+        case .hardSwish: .unary(Prepared(try UnaryOp(c, .hardSwish)))
+        case .softmax: .softmax(Prepared(try SoftmaxOp(c)))
+        case .reshape: .copy(Prepared(try ReshapeOp(c)))
+        case .transpose: .transpose(Prepared(try TransposeOp(c)))
+        case .pad: .pad(Prepared(try PadOp(c)))
+        case .quantize: .quantize(Prepared(try QuantizeOp(c)))
+        case .dequantize: .dequantize(Prepared(try DequantizeOp(c)))
         }
     }
 
@@ -51,8 +54,8 @@ enum PreparedOp {
     /// (depthwise planes) need one copy per thread, `threadScratchStride` bytes apart.
     func scratchBytes(threads: Int) -> Int {
         switch self {
-        case .conv(let o): o.singleChannel && threads > 1 ? threadScratchStride(o.scratchBytes) * threads : o.scratchBytes
-        case .depthwiseConv(let o): o.scratchBytes > 0 && threads > 1 ? threadScratchStride(o.scratchBytes) * threads : o.scratchBytes
+        case .conv(let p): p.op.singleChannel && threads > 1 ? threadScratchStride(p.op.scratchBytes) * threads : p.op.scratchBytes
+        case .depthwiseConv(let p): p.op.scratchBytes > 0 && threads > 1 ? threadScratchStride(p.op.scratchBytes) * threads : p.op.scratchBytes
         default: 0
         }
     }
@@ -61,23 +64,29 @@ enum PreparedOp {
     /// fully connected operators split their kernel calls across it.
     @inline(__always) func eval(_ t: SlotTable, _ pool: OpaquePointer?) {
         switch self {
-        case .conv(let o): o.eval(t, pool)
-        case .depthwiseConv(let o): o.eval(t, pool)
-        case .fullyConnected(let o): o.eval(t, pool)
-        case .add(let o): o.eval(t)
-        case .mul(let o): o.eval(t)
-        case .concat(let o): o.eval(t)
-        case .maxPool(let o): o.eval(t)
-        case .averagePool(let o): o.eval(t)
-        case .unary(let o): o.eval(t)
-        case .softmax(let o): o.eval(t)
-        case .copy(let o): o.eval(t)
-        case .transpose(let o): o.eval(t)
-        case .pad(let o): o.eval(t)
-        case .quantize(let o): o.eval(t)
-        case .dequantize(let o): o.eval(t)
+        case .conv(let p): p.op.eval(t, pool)
+        case .depthwiseConv(let p): p.op.eval(t, pool)
+        case .fullyConnected(let p): p.op.eval(t, pool)
+        case .add(let p): p.op.eval(t)
+        case .mul(let p): p.op.eval(t)
+        case .concat(let p): p.op.eval(t)
+        case .maxPool(let p): p.op.eval(t)
+        case .averagePool(let p): p.op.eval(t)
+        case .unary(let p): p.op.eval(t)
+        case .softmax(let p): p.op.eval(t)
+        case .copy(let p): p.op.eval(t)
+        case .transpose(let p): p.op.eval(t)
+        case .pad(let p): p.op.eval(t)
+        case .quantize(let p): p.op.eval(t)
+        case .dequantize(let p): p.op.eval(t)
         }
     }
+}
+
+/// Holds an operator's prepared state behind one reference (see `PreparedOp`).
+final class Prepared<Op> {
+    let op: Op
+    init(_ op: Op) { self.op = op }
 }
 
 /// A tensor's description and its bytes in the arena.
