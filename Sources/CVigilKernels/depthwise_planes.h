@@ -116,4 +116,30 @@ static inline void vigil_dw_copy_tail(uint8_t *d, const int8_t *src, int i, int 
     for (; i < n; i++) d[i] = (uint8_t)src[i] ^ (uint8_t)f8;
 }
 
+/// Packs one filter's taps into quads (four consecutive taps of a kernel row per int32, the row's
+/// last quad zero-padded; one quad per row for the common 3-wide kernels) and returns the sum of its
+/// taps (for the input zero-point correction).
+static inline int32_t vigil_dw_weight_quads(const int8_t *w, int k_h, int k_w, int kq, int32_t *wq) {
+    int32_t sum = 0;
+    if (k_w == 3) {
+        for (int ky = 0; ky < k_h; ky++) {
+            const int8_t *r = w + 3 * ky;
+            sum += r[0] + r[1] + r[2];
+            wq[ky] = (int32_t)((uint32_t)(uint8_t)r[0] | (uint32_t)(uint8_t)r[1] << 8 | (uint32_t)(uint8_t)r[2] << 16);
+        }
+        return sum;
+    }
+    for (int ky = 0; ky < k_h; ky++)
+        for (int j = 0; j < kq; j++) {
+            uint32_t v = 0;
+            for (int t = 0; t < 4 && 4 * j + t < k_w; t++) {
+                const int8_t wv = w[ky * k_w + 4 * j + t];
+                sum += wv;
+                v |= (uint32_t)(uint8_t)wv << (8 * t);
+            }
+            wq[ky * kq + j] = (int32_t)v;
+        }
+    return sum;
+}
+
 #endif

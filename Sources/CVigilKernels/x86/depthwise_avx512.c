@@ -281,25 +281,7 @@ VIGIL_A512V static inline void dw_small_channels(const int8_t *X, const int8_t *
         for (int mm = 0; mm < g->multiplier; mm++) {
             const int oc = c * g->multiplier + mm;
             const int8_t *w = W + (ptrdiff_t)oc * kArea;
-            int32_t sum = 0;
-            if (g->k_w == 3) {  // one quad per kernel row, as in the driver
-                for (int ky = 0; ky < g->k_h; ky++) {
-                    const int8_t *r = w + 3 * ky;
-                    sum += r[0] + r[1] + r[2];
-                    wq[ky] = (int32_t)((uint32_t)(uint8_t)r[0] | (uint32_t)(uint8_t)r[1] << 8 | (uint32_t)(uint8_t)r[2] << 16);
-                }
-            } else {
-                for (int ky = 0; ky < g->k_h; ky++)
-                    for (int j = 0; j < kq; j++) {
-                        uint32_t v = 0;
-                        for (int t = 0; t < 4 && 4 * j + t < g->k_w; t++) {
-                            const int8_t wv = w[ky * g->k_w + 4 * j + t];
-                            sum += wv;
-                            v |= (uint32_t)(uint8_t)wv << (8 * t);
-                        }
-                        wq[ky * kq + j] = (int32_t)v;
-                    }
-            }
+            const int32_t sum = vigil_dw_weight_quads(w, g->k_h, g->k_w, kq, wq);
             const __m512i bias = _mm512_set1_epi32(
                 (int32_t)((uint32_t)q->bias[oc] - (uint32_t)(g->input_zero_point + 128) * (uint32_t)sum));
             const dw_rq512 r = dw_rq_of(q->multiplier[oc], q->shift[oc], q->zero_point, q->lo, q->hi);
