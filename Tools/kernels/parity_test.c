@@ -112,6 +112,10 @@ static int check_direct(int trial, int *checked) {
  * to wider than a vector, channel multipliers) and the fallbacks (stride 3, mixed strides, horizontal
  * dilation); shifts from 20 to 50 reach both the vector requantization (n >= 32 or 33) and the
  * lane-by-lane one; ReLU and ReLU6-style clamps. */
+/* When set: {in_h, in_w, stride, pad_top, pad_left, pad_bottom, pad_right} of a 3x3 depthwise layer
+ * that check_depthwise uses instead of a random shape (the rest stays random). */
+static const int *dw_force;
+
 static int check_depthwise(int trial, int *checked) {
     vigil_depthwise_geometry g;
     const int odd = trial % 10 == 9;
@@ -120,8 +124,13 @@ static int check_depthwise(int trial, int *checked) {
     g.stride_h = odd ? 1 + next() % 3 : 1 + trial % 2; g.stride_w = odd ? 1 + next() % 3 : g.stride_h;
     g.dilation_h = trial % 5 == 1 ? 2 : 1; g.dilation_w = odd && next() % 2 ? 2 : 1;
     g.pad_top = next() % 3; g.pad_left = next() % 3;
-    const int pb = next() % 3, pr = next() % 3;
+    int pb = next() % 3, pr = next() % 3;
     g.in_h = 1 + next() % (trial % 3 == 0 ? 40 : 9); g.in_w = 1 + next() % (trial % 3 == 0 ? 150 : 12);
+    if (dw_force) {
+        g.in_h = dw_force[0]; g.in_w = dw_force[1]; g.stride_h = g.stride_w = dw_force[2];
+        g.pad_top = dw_force[3]; g.pad_left = dw_force[4]; pb = dw_force[5]; pr = dw_force[6];
+        g.k_h = g.k_w = 3; g.dilation_h = g.dilation_w = 1;
+    }
     const int eh = (g.k_h - 1) * g.dilation_h + 1, ew = (g.k_w - 1) * g.dilation_w + 1;
     if (g.in_h + g.pad_top + pb < eh) g.in_h = eh;
     if (g.in_w + g.pad_left + pr < ew) g.in_w = ew;
@@ -250,6 +259,90 @@ static int check_quantize(void) {
             if (memcmp(A, B, n) != 0) { failures++; fprintf(stderr, "%s quantize differs\n", vigil_kernel_name((vigil_kernel_variant)v)); }
         }
     }
+    return failures;
+}
+
+/* vigil_gemv_u8s8 (every variant) against vigil_gemm_s8_generic on one column, with the shift's
+ * -128 * sum(row) folded into its bias: rows around the 8-row blocks, K around multiples of 64
+ * (masked tails), shifts on both sides of 32, extreme inputs and biases (wrapping sums), strided
+ * and contiguous outputs. */
+static int check_gemv(int *checked) {
+    int failures = 0;
+    for (int t = 0; t < 400; t++) {
+        const int rows = 1 + (int)(next() % 40), K = t % 4 == 0 ? 64 * (1 + (int)(next() % 4)) + (int)(next() % 3) - 1 : 1 + (int)(next() % 300);
+        const int extreme = t % 5 == 0;
+        const ptrdiff_t ldr = t % 3 == 0 ? 3 : 1;
+        int8_t *A = malloc((size_t)rows * K), *b = malloc(K), *ref = malloc((size_t)rows * ldr), *got = malloc((size_t)rows * ldr);
+        int32_t *bias = malloc(4 * rows), *bias8 = malloc(4 * rows), *mult = malloc(4 * rows), *shift = malloc(4 * rows);
+        for (int i = 0; i < rows * K; i++) A[i] = extreme ? (next() & 1 ? 127 : -128) : (int8_t)next();
+        for (int i = 0; i < K; i++) b[i] = extreme ? (next() & 1 ? 127 : -128) : (int8_t)next();
+        for (int r = 0; r < rows; r++) {
+            bias[r] = extreme && r % 2 ? (next() & 1 ? INT32_MAX - 5 : INT32_MIN + 5) : (int32_t)(next() % 200001) - 100000;
+            mult[r] = next() % 17 == 0 ? 0 : (int32_t)((1u << 30) + (next() % (1u << 30)));
+            shift[r] = 20 + (int32_t)(next() % 31);
+            int32_t sum = 0;
+            for (int k = 0; k < K; k++) sum += A[r * K + k];
+            bias8[r] = (int32_t)((uint32_t)bias[r] - 128u * (uint32_t)sum);
+        }
+        const int32_t zp = (int32_t)(next() % 256) - 128, lo = t % 2 ? zp : -128, hi = t % 7 == 3 ? 100 : 127;
+        vigil_requant_rows q = {bias, mult, shift, zp, lo < hi ? lo : hi, hi}, q8 = q;
+        q8.bias = bias8;
+        memset(ref, 0x11, (size_t)rows * ldr);
+        vigil_gemm_s8_generic(A, b, rows, 1, K, &q, ref, ldr, 1);
+        for (int v = 0; v < VIGIL_KERNEL_COUNT; v++) {
+            if (!vigil_kernel_select((vigil_kernel_variant)v)) continue;
+            memset(got, 0x11, (size_t)rows * ldr);
+            vigil_gemv_u8s8(A, b, rows, K, &q8, got, ldr);
+            (*checked)++;
+            if (memcmp(ref, got, (size_t)rows * ldr) != 0) {
+                failures++;
+                fprintf(stderr, "%s gemv u8s8 differs: rows %d K %d ldr %d\n", vigil_kernel_name((vigil_kernel_variant)v), rows, K, (int)ldr);
+            }
+        }
+        free(A); free(b); free(ref); free(got); free(bias); free(bias8); free(mult); free(shift);
+    }
+    return failures;
+}
+
+/* vigil_gemm_u8s8_k4 (every variant) against vigil_gemm_u8s8_k4_generic on the shapes of small-K
+ * 1x1 convolutions: the AVX512-VNNI column-block path (K4 <= 40, >= 12 rows, >= 128 columns), in
+ * place and copied (row strides that are multiples of 4 KiB), with row counts off the 6-row tiles
+ * and partial last panels; shifts 1..62 (the zero point folded into the rounding for 33..54, the
+ * 64-bit rule below 33), extreme zero points, inputs and biases, ReLU- and ReLU6-style clamps. */
+static int check_quads_small(int *checked) {
+    static const int shapes[][3] = {  /* rows, K, cols */
+        {96, 16, 3136}, {144, 24, 784}, {16, 32, 1000}, {24, 96, 448}, {12, 4, 128}, {13, 1, 130}, {97, 40, 1093},
+        {24, 64, 1024}, {30, 160, 512}, {12, 36, 4096}, {17, 33, 1024}, {50, 161, 256}, {19, 100, 2048}, {61, 8, 191}};
+    int failures = 0;
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+        for (int mode = 0; mode < 3; mode++) {
+            const int rows = shapes[si][0], K = shapes[si][1], cols = shapes[si][2], K4 = (K + 3) / 4;
+            uint8_t *U = malloc((size_t)K4 * cols * 4);
+            int32_t *A = calloc((size_t)rows * K4, 4), *bias = malloc(4 * rows), *mult = malloc(4 * rows), *shift = malloc(4 * rows);
+            int8_t *ref = malloc((size_t)rows * cols), *got = malloc((size_t)rows * cols);
+            for (size_t i = 0; i < (size_t)K4 * cols * 4; i++) U[i] = mode == 1 ? (next() & 1 ? 255 : 0) : (uint8_t)next();
+            for (int r = 0; r < rows; r++) {
+                for (int k = 0; k < K; k++) ((int8_t *)(A + (size_t)r * K4))[k] = mode == 1 ? (next() & 1 ? 127 : -128) : (int8_t)next();
+                bias[r] = mode == 1 && r % 3 == 0 ? (next() & 1 ? INT32_MAX - 5 : INT32_MIN + 5) : (int32_t)(next() % 200001) - 100000;
+                mult[r] = next() % 13 == 0 ? 0 : (int32_t)((1u << 30) + (next() % (1u << 30)));
+                shift[r] = mode == 0 ? 33 + (int32_t)(next() % 22) : mode == 1 ? 1 + (int32_t)(next() % 62) : 28 + (int32_t)(next() % 30);
+            }
+            const int32_t zp = mode == 1 ? (next() & 1 ? 127 : -128) : (int32_t)(next() % 256) - 128;
+            const int32_t lo = mode == 2 ? zp : -128, hi = mode == 2 && zp + 60 < 127 ? zp + 60 : (mode == 0 && si % 2 ? 100 : 127);
+            vigil_requant_rows q = {bias, mult, shift, zp, lo < hi ? lo : hi, hi};
+            vigil_gemm_u8s8_k4_generic(A, U, rows, cols, K4, &q, ref, cols);
+            for (int v = 0; v < VIGIL_KERNEL_COUNT; v++) {
+                if (!vigil_kernel_select((vigil_kernel_variant)v)) continue;
+                memset(got, 0x55, (size_t)rows * cols);
+                vigil_gemm_u8s8_k4(A, U, rows, cols, K4, &q, got, cols);
+                (*checked)++;
+                if (memcmp(ref, got, (size_t)rows * cols) != 0) {
+                    failures++;
+                    fprintf(stderr, "%s u8s8 quads differ: rows %d K %d cols %d mode %d\n", vigil_kernel_name((vigil_kernel_variant)v), rows, K, cols, mode);
+                }
+            }
+            free(U); free(A); free(bias); free(mult); free(shift); free(ref); free(got);
+        }
     return failures;
 }
 
@@ -420,9 +513,26 @@ int main(void) {
     }
     for (int trial = 0; trial < 300; trial++) failures += check_direct(trial, &checked);
     for (int trial = 0; trial < 1500; trial++) failures += check_depthwise(trial, &checked);
+    /* Layer-sized planes (the padded-plane path, whose row copies store whole vectors that overhang
+     * into the rows after them) with rows narrower and wider than a vector, both strides, padded and
+     * unpadded edges, and heights that end either sub-plane last; MobileNetV2's own shapes among them. */
+    {
+        const int widths[] = {20, 28, 30, 56, 61, 112}, heights[] = {40, 41, 56};
+        int trial = 0;
+        for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++)
+            for (size_t hi = 0; hi < sizeof heights / sizeof heights[0]; hi++)
+                for (int s = 1; s <= 2; s++)
+                    for (int pad = 0; pad <= 1; pad++) {
+                        const int f[7] = {heights[hi], widths[wi], s, pad, pad, pad ? 1 : 0, pad ? 1 : 0};
+                        dw_force = f;
+                        failures += check_depthwise(trial++, &checked);
+                    }
+        dw_force = NULL;
+    }
     failures += check_pools();
     failures += check_add();
     failures += check_quantize();
+    failures += check_gemv(&checked);
     failures += check_threads(&checked);
     printf("parity: %d variant runs checked", checked);
     for (int v = 0; v < VIGIL_KERNEL_COUNT; v++)

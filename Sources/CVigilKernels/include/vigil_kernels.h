@@ -61,6 +61,17 @@ typedef struct {
 void vigil_gemm_s8(const int8_t *A, const int8_t *B, int rows, int cols, int K,
                    const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldr, ptrdiff_t ldc);
 
+/// One input row (a fully connected layer on a single row) through u8 x s8 products:
+/// C[r * ldr] = requant_r(bias[r] + sum_k A[r*K + k] * (b[k] + 128)), A and b int8 with K
+/// contiguous. The caller folds -(zx + 128) * sum(A row) into bias (as for vigil_gemm_u8s8_k4), so
+/// the result is that of vigil_gemm_s8 with bias - zx * sum. Used when vigil_gemv_u8s8_preferred()
+/// says so (AVX512-VNNI: eight rows share each 64-byte step of the shifted input).
+void vigil_gemv_u8s8(const int8_t *A, const int8_t *b, int rows, int K, const vigil_requant_rows *q, int8_t *C,
+                     ptrdiff_t ldr);
+int vigil_gemv_u8s8_preferred(void);
+void vigil_gemv_u8s8_generic(const int8_t *A, const int8_t *b, int rows, int K, const vigil_requant_rows *q,
+                             int8_t *C, ptrdiff_t ldr);
+
 /// Packs A [rows][K] int8 into pairs for vigil_gemm_s8_kn: P[r * ((K+1)/2) + i] holds A[r][2i] in
 /// its low and A[r][2i+1] (0 past K) in its high 16 bits, both sign-extended. P has
 /// rows * ((K + 1) / 2) entries.

@@ -61,6 +61,32 @@ VIGIL_A512 static inline void plane_avx512vnni(const vigil_dw_plane *p) {
     const int s = p->s;
     // Phase loads: stride 1 at +0..3; stride 2 at +0, +2 (first 32 positions) and +64, +66 (next 32).
     const int d1 = s == 1 ? 1 : 2, d2 = s == 1 ? 2 : 64, d3 = s == 1 ? 3 : 66;
+    if (p->nk == 3) {
+        // 3-wide kernels of three rows (the common case): the weight quads and offsets in registers.
+        const __m512i w0 = _mm512_set1_epi32(p->wq[0]), w1 = _mm512_set1_epi32(p->wq[1]), w2 = _mm512_set1_epi32(p->wq[2]);
+        const ptrdiff_t o0 = p->off[0], o1 = p->off[1], o2 = p->off[2];
+        for (int q0 = 0; q0 < p->nq; q0 += 64) {
+            const uint8_t *base = p->P + (ptrdiff_t)s * q0;
+            __m512i a0 = _mm512_dpbusd_epi32(bias, _mm512_loadu_si512(base + o0), w0);
+            __m512i a1 = _mm512_dpbusd_epi32(bias, _mm512_loadu_si512(base + o0 + d1), w0);
+            __m512i a2 = _mm512_dpbusd_epi32(bias, _mm512_loadu_si512(base + o0 + d2), w0);
+            __m512i a3 = _mm512_dpbusd_epi32(bias, _mm512_loadu_si512(base + o0 + d3), w0);
+            a0 = _mm512_dpbusd_epi32(a0, _mm512_loadu_si512(base + o1), w1);
+            a1 = _mm512_dpbusd_epi32(a1, _mm512_loadu_si512(base + o1 + d1), w1);
+            a2 = _mm512_dpbusd_epi32(a2, _mm512_loadu_si512(base + o1 + d2), w1);
+            a3 = _mm512_dpbusd_epi32(a3, _mm512_loadu_si512(base + o1 + d3), w1);
+            a0 = _mm512_dpbusd_epi32(a0, _mm512_loadu_si512(base + o2), w2);
+            a1 = _mm512_dpbusd_epi32(a1, _mm512_loadu_si512(base + o2 + d1), w2);
+            a2 = _mm512_dpbusd_epi32(a2, _mm512_loadu_si512(base + o2 + d2), w2);
+            a3 = _mm512_dpbusd_epi32(a3, _mm512_loadu_si512(base + o2 + d3), w2);
+#ifdef EXP_NOFINISH
+            _mm512_storeu_si512(p->T + q0, _mm512_ternarylogic_epi32(a0, a1, _mm512_xor_si512(a2, a3), 0x96));
+#else
+            _mm512_storeu_si512(p->T + q0, dw_finish(&r, a0, a1, a2, a3, s));
+#endif
+        }
+        return;
+    }
     for (int q0 = 0; q0 < p->nq; q0 += 64) {
         __m512i a0 = bias, a1 = bias, a2 = bias, a3 = bias;
         const uint8_t *base = p->P + (ptrdiff_t)s * q0;
@@ -113,12 +139,44 @@ VIGIL_A512 static inline void copy_rows_avx512(int8_t *out, const int8_t *T, int
     }
 }
 
+/// The channel's input rows into the padded plane with unmasked 64-byte stores (masked loads and
+/// stores cost several times plain ones here: on 112 x 112 stride-2 layers the masked row tails took
+/// half of the layer's time). A row's last vector holds the padding byte past its input and overhangs
+/// into what follows: the row's right padding, the next padded row's left padding (both rewritten
+/// with the byte they hold) and then the next input row of the same sub-plane, which this loop writes
+/// later (so the overhang must end inside that row's input). Where no later row of the sub-plane
+/// follows (the overhang could reach bytes written before or input of the other sub-plane), where the
+/// rows are too narrow for that, and where the unmasked load would read past the channel, the tail
+/// is masked as before.
+VIGIL_A512 static inline void copy_in_avx512(uint8_t *P, const int8_t *plane, const vigil_depthwise_geometry *g,
+                                             const vigil_dw_layout *l, int lo, int hi, int r0, int r1, uint8_t pad) {
+    if (lo >= hi) return;
+    const int n = hi - lo, nf = n & ~63, t = n - nf, sub = l->s - 1;
+    const __m512i f = _mm512_set1_epi8((char)0x80), pv = _mm512_set1_epi8((char)pad);
+    const __mmask64 tk = ((__mmask64)1 << t) - 1;  // (t < 64)
+    const int8_t *end = plane + (ptrdiff_t)g->in_h * g->in_w;
+    // The overhang (64 - t bytes past the input) must end within the input of the next row, which
+    // starts wp bytes after this row's: nf + 64 <= wp + n.
+    const int over = 64 - t <= l->wp;
+    for (int r = r0; r < r1; r++) {
+        uint8_t *d = P + (size_t)(r & sub) * l->plane + (size_t)(r >> sub) * l->wp + lo;
+        const int8_t *src = plane + (ptrdiff_t)(r - g->pad_top) * g->in_w + (lo - g->pad_left);
+        for (int i = 0; i < nf; i += 64) _mm512_storeu_si512(d + i, _mm512_xor_si512(_mm512_loadu_si512(src + i), f));
+        if (!t) continue;
+        if (over && r + l->s < r1 && src + nf + 64 <= end)
+            _mm512_storeu_si512(d + nf, _mm512_mask_blend_epi8(tk, pv, _mm512_xor_si512(_mm512_loadu_si512(src + nf), f)));
+        else
+            _mm512_mask_storeu_epi8(d + nf, tk, _mm512_xor_si512(_mm512_maskz_loadu_epi8(tk, src + nf), f));
+    }
+}
+
 #define VIGIL_DWD_NAME dw_planes_one_by_one
 #define VIGIL_DWD_ATTR static VIGIL_A512
 #define VIGIL_DWD_PLANE(p) plane_avx512vnni(p)
 #define VIGIL_DWD_COPY_XOR(d, s, n) copy_avx512(d, s, n, 1)
 #define VIGIL_DWD_COPY(d, s, n) copy_avx512((uint8_t *)(d), s, n, 0)
 #define VIGIL_DWD_COPY_ROWS(out, T, oh, ow, wq) copy_rows_avx512(out, T, oh, ow, wq)
+#define VIGIL_DWD_COPY_IN(P, plane, g, l, lo, hi, r0, r1, pad) copy_in_avx512(P, plane, g, l, lo, hi, r0, r1, pad)
 #include "../depthwise_driver.h"
 
 // Small planes without the padded plane in memory. On 7 x 7 and 14 x 14 layers the plane path
@@ -184,6 +242,25 @@ VIGIL_A512 static int dw_small_plan_of(const vigil_depthwise_geometry *g, const 
                 if (x >= 0 && x < g->in_w) map[(size_t)u * l->plane + (size_t)row * l->wp + col] = (int16_t)(y * g->in_w + x);
             }
         }
+    // Kept positions (ox < out_w) of each step, in order, and where their outputs start; bit i of
+    // kept[t]: position i of step t is kept.
+    uint64_t kept[DW_SMALL_STEPS];
+    for (int t = 0, oy = 0, ox = 0, qq = 0; t < steps; t++) {
+        uint8_t ob[64] = {0};
+        kept[t] = 0;
+        int n = 0, first = -1;
+        for (int i = 0; i < 64; i++, qq++) {  // qq = oy * wq + ox
+            if (qq < l->nq && ox < g->out_w) {
+                if (first < 0) first = oy * g->out_w + ox;
+                ob[n++] = (uint8_t)i;
+                kept[t] |= (uint64_t)1 << i;
+            }
+            if (++ox == l->wq) { ox = 0; oy++; }
+        }
+        pl->oidx[t] = _mm512_loadu_si512(ob);
+        pl->omask[t] = n == 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1;
+        pl->ostart[t] = first < 0 ? 0 : first;
+    }
     const int phase[4] = {0, s == 1 ? 1 : 2, s == 1 ? 2 : 64, s == 1 ? 3 : 66};
     const __m512i none = _mm512_set1_epi16(0x7FFF), zero = _mm512_setzero_si512();
     const __m512i padw = _mm512_set1_epi16((short)(uint8_t)(g->input_zero_point + 128));
@@ -195,7 +272,17 @@ VIGIL_A512 static int dw_small_plan_of(const vigil_depthwise_geometry *g, const 
             for (int d = 0; d < 4; d++) {
                 const int e = (t * nk + k) * 4 + d, a0 = s * 64 * t + off + phase[d];
                 if ((size_t)a0 + 64 > l->pbytes + 64) return 0;  // not reached: reads stay inside pbytes
-                const __m512i v0 = _mm512_loadu_si512(map + a0), v1 = _mm512_loadu_si512(map + a0 + 32);
+                __m512i v0 = _mm512_loadu_si512(map + a0), v1 = _mm512_loadu_si512(map + a0 + 32);
+                // Lanes whose position is not kept (past nq, or a column ox >= out_w) may hold
+                // anything: they count as padding, so that they do not widen the span of input a
+                // vector needs (on stride-2 planes the last lanes of a step reach into the other
+                // sub-plane). Lane j of phase d holds position 4j + d (stride 1) or
+                // 32 * (d / 2) + 2j + d % 2 (stride 2) of the step.
+                uint64_t live = 0;
+                for (int j = 0; j < 16; j++)
+                    if (kept[t] >> (s == 1 ? 4 * j + d : 32 * (d >> 1) + 2 * j + (d & 1)) & 1) live |= (uint64_t)0xF << (4 * j);
+                v0 = _mm512_mask_mov_epi16(_mm512_set1_epi16(-1), (__mmask32)live, v0);
+                v1 = _mm512_mask_mov_epi16(_mm512_set1_epi16(-1), (__mmask32)(live >> 32), v1);
                 const __mmask32 in0 = _mm512_cmpge_epi16_mask(v0, zero), in1 = _mm512_cmpge_epi16_mask(v1, zero);
                 // Smallest and largest input index among the lanes that are input (unsigned minimum
                 // of 8 words by PHMINPOSUW; the largest as 0x7FFF minus the smallest of 0x7FFF - v).
@@ -220,21 +307,6 @@ VIGIL_A512 static int dw_small_plan_of(const vigil_depthwise_geometry *g, const 
                 pl->two[e] = hi - lo >= 64;
             }
         }
-    // Kept positions (ox < out_w) of each step, in order, and where their outputs start.
-    for (int t = 0, oy = 0, ox = 0, qq = 0; t < steps; t++) {
-        uint8_t ob[64] = {0};
-        int n = 0, first = -1;
-        for (int i = 0; i < 64; i++, qq++) {  // qq = oy * wq + ox
-            if (qq < l->nq && ox < g->out_w) {
-                if (first < 0) first = oy * g->out_w + ox;
-                ob[n++] = (uint8_t)i;
-            }
-            if (++ox == l->wq) { ox = 0; oy++; }
-        }
-        pl->oidx[t] = _mm512_loadu_si512(ob);
-        pl->omask[t] = n == 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1;
-        pl->ostart[t] = first < 0 ? 0 : first;
-    }
     pl->steps = steps;
     pl->whole = whole;
     pl->nk = nk;

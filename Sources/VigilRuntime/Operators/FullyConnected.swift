@@ -20,6 +20,8 @@ struct FullyConnectedOp {
     var kernelBias: [Int32] = []
     var multipliers: [Int32] = []
     var shifts: [Int32] = []
+    /// One input row through vigil_gemv_u8s8 (single-threaded calls): its bias, bias - (zx + 128) * sum(w).
+    var gemvBias: [Int32] = []
 
     init(_ c: OpContext) throws(VigilError) {
         try c.expectOperands(inputs: 2...3)
@@ -58,10 +60,13 @@ struct FullyConnectedOp {
             if c.optimized {
                 useKernel = true
                 let wv = c.constant(w, as: Int8.self)
+                // The u8 x s8 one-row kernel pays off from a row of 64 bytes and eight output rows on.
+                let gemv = m == 1 && k >= 64 && n >= 8 && vigil_gemv_u8s8_preferred() != 0
                 for j in 0..<n {
                     var sum: Int32 = 0
                     for p in 0..<k { sum &+= Int32(wv[j * k + p]) }
                     kernelBias.append(bias[j] &- inZero &* sum)
+                    if gemv { gemvBias.append(bias[j] &- (inZero &+ 128) &* sum) }
                 }
                 multipliers = requant.map(\.multiplier)
                 shifts = requant.map(\.shift)
@@ -84,6 +89,19 @@ struct FullyConnectedOp {
     /// `pool`: intra-op threads; output features are split across them.
     func eval(_ t: SlotTable, _ pool: OpaquePointer? = nil) {
         #if canImport(CVigilKernels)
+        if useKernel && pool == nil && !gemvBias.isEmpty {
+            gemvBias.withUnsafeBufferPointer { kb in
+            multipliers.withUnsafeBufferPointer { mult in
+            shifts.withUnsafeBufferPointer { sh in
+                var q = vigil_requant_rows(bias: kb.baseAddress!, multiplier: mult.baseAddress!, shift: sh.baseAddress!,
+                                           zero_point: outZero, lo: lo, hi: hi)
+                vigil_gemv_u8s8(t[w].assumingMemoryBound(to: Int8.self), t[x].assumingMemoryBound(to: Int8.self),
+                                Int32(n), Int32(k), &q, t[y].assumingMemoryBound(to: Int8.self), 1)
+            }
+            }
+            }
+            return
+        }
         if useKernel {
             kernelBias.withUnsafeBufferPointer { kb in
             multipliers.withUnsafeBufferPointer { mult in
