@@ -6,9 +6,6 @@
 //   VIGIL_DWD_PLANE(p)        computes p->T for one channel
 //   VIGIL_DWD_COPY_XOR(d,s,n) d[i] = s[i] ^ 0x80 for i < n (uint8_t *d, const int8_t *s)
 //   VIGIL_DWD_COPY(d,s,n)     d[i] = s[i] for i < n (int8_t *d, const int8_t *s)
-//   VIGIL_DWD_COPY_IN(P,plane,g,l,lo,hi,r0,r1,pad)  optional: the channel's input rows [r0, r1) into
-//                             the padded plane (columns [lo, hi), x + 128; the padding is already
-//                             there and must stay); default: row by row through VIGIL_DWD_COPY_XOR
 //   VIGIL_DWD_COPY_ROWS(out,T,oh,ow,wq)  optional: out[oy * ow + ox] = T[oy * wq + ox] for oy < oh,
 //                             ox < ow (T has VIGIL_DW_TILE bytes of slack); default: row by row
 //                             through VIGIL_DWD_COPY
@@ -41,14 +38,10 @@ VIGIL_DWD_ATTR void VIGIL_DWD_NAME(const int8_t *X, const int8_t *W, const vigil
     p.zp = q->zero_point; p.lo = q->lo; p.hi = q->hi; p.T = T;
     for (int c = 0; c < g->channels; c++) {
         const int8_t *plane = X + (ptrdiff_t)c * g->in_h * g->in_w;
-#ifdef VIGIL_DWD_COPY_IN
-        VIGIL_DWD_COPY_IN(P, plane, g, &l, lo, hi, r0, r1, pad);
-#else
         if (lo < hi)
             for (int r = r0; r < r1; r++)  // s is 1 or 2: sub-plane r & sub, row r >> sub
                 VIGIL_DWD_COPY_XOR(P + (size_t)(r & sub) * l.plane + (size_t)(r >> sub) * l.wp + lo,
                                    plane + (ptrdiff_t)(r - g->pad_top) * g->in_w + (lo - g->pad_left), hi - lo);
-#endif
         for (int mm = 0; mm < g->multiplier; mm++) {
             const int oc = c * g->multiplier + mm;
             const int8_t *w = W + (ptrdiff_t)oc * kArea;

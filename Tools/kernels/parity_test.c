@@ -513,9 +513,9 @@ int main(void) {
     }
     for (int trial = 0; trial < 300; trial++) failures += check_direct(trial, &checked);
     for (int trial = 0; trial < 1500; trial++) failures += check_depthwise(trial, &checked);
-    /* Layer-sized planes (the padded-plane path, whose row copies store whole vectors that overhang
-     * into the rows after them) with rows narrower and wider than a vector, both strides, padded and
-     * unpadded edges, and heights that end either sub-plane last; MobileNetV2's own shapes among them. */
+    /* Layer-sized planes (the padded-plane path rather than the small-plane one) with rows narrower
+     * and wider than a vector, both strides, padded and unpadded edges, and heights that end either
+     * sub-plane last; MobileNetV2's own shapes among them. */
     {
         const int widths[] = {20, 28, 30, 56, 61, 112}, heights[] = {40, 41, 56};
         int trial = 0;

@@ -79,11 +79,7 @@ VIGIL_A512 static inline void plane_avx512vnni(const vigil_dw_plane *p) {
             a1 = _mm512_dpbusd_epi32(a1, _mm512_loadu_si512(base + o2 + d1), w2);
             a2 = _mm512_dpbusd_epi32(a2, _mm512_loadu_si512(base + o2 + d2), w2);
             a3 = _mm512_dpbusd_epi32(a3, _mm512_loadu_si512(base + o2 + d3), w2);
-#ifdef EXP_NOFINISH
-            _mm512_storeu_si512(p->T + q0, _mm512_ternarylogic_epi32(a0, a1, _mm512_xor_si512(a2, a3), 0x96));
-#else
             _mm512_storeu_si512(p->T + q0, dw_finish(&r, a0, a1, a2, a3, s));
-#endif
         }
         return;
     }
@@ -139,44 +135,12 @@ VIGIL_A512 static inline void copy_rows_avx512(int8_t *out, const int8_t *T, int
     }
 }
 
-/// The channel's input rows into the padded plane with unmasked 64-byte stores (masked loads and
-/// stores cost several times plain ones here: on 112 x 112 stride-2 layers the masked row tails took
-/// half of the layer's time). A row's last vector holds the padding byte past its input and overhangs
-/// into what follows: the row's right padding, the next padded row's left padding (both rewritten
-/// with the byte they hold) and then the next input row of the same sub-plane, which this loop writes
-/// later (so the overhang must end inside that row's input). Where no later row of the sub-plane
-/// follows (the overhang could reach bytes written before or input of the other sub-plane), where the
-/// rows are too narrow for that, and where the unmasked load would read past the channel, the tail
-/// is masked as before.
-VIGIL_A512 static inline void copy_in_avx512(uint8_t *P, const int8_t *plane, const vigil_depthwise_geometry *g,
-                                             const vigil_dw_layout *l, int lo, int hi, int r0, int r1, uint8_t pad) {
-    if (lo >= hi) return;
-    const int n = hi - lo, nf = n & ~63, t = n - nf, sub = l->s - 1;
-    const __m512i f = _mm512_set1_epi8((char)0x80), pv = _mm512_set1_epi8((char)pad);
-    const __mmask64 tk = ((__mmask64)1 << t) - 1;  // (t < 64)
-    const int8_t *end = plane + (ptrdiff_t)g->in_h * g->in_w;
-    // The overhang (64 - t bytes past the input) must end within the input of the next row, which
-    // starts wp bytes after this row's: nf + 64 <= wp + n.
-    const int over = 64 - t <= l->wp;
-    for (int r = r0; r < r1; r++) {
-        uint8_t *d = P + (size_t)(r & sub) * l->plane + (size_t)(r >> sub) * l->wp + lo;
-        const int8_t *src = plane + (ptrdiff_t)(r - g->pad_top) * g->in_w + (lo - g->pad_left);
-        for (int i = 0; i < nf; i += 64) _mm512_storeu_si512(d + i, _mm512_xor_si512(_mm512_loadu_si512(src + i), f));
-        if (!t) continue;
-        if (over && r + l->s < r1 && src + nf + 64 <= end)
-            _mm512_storeu_si512(d + nf, _mm512_mask_blend_epi8(tk, pv, _mm512_xor_si512(_mm512_loadu_si512(src + nf), f)));
-        else
-            _mm512_mask_storeu_epi8(d + nf, tk, _mm512_xor_si512(_mm512_maskz_loadu_epi8(tk, src + nf), f));
-    }
-}
-
 #define VIGIL_DWD_NAME dw_planes_one_by_one
 #define VIGIL_DWD_ATTR static VIGIL_A512
 #define VIGIL_DWD_PLANE(p) plane_avx512vnni(p)
 #define VIGIL_DWD_COPY_XOR(d, s, n) copy_avx512(d, s, n, 1)
 #define VIGIL_DWD_COPY(d, s, n) copy_avx512((uint8_t *)(d), s, n, 0)
 #define VIGIL_DWD_COPY_ROWS(out, T, oh, ow, wq) copy_rows_avx512(out, T, oh, ow, wq)
-#define VIGIL_DWD_COPY_IN(P, plane, g, l, lo, hi, r0, r1, pad) copy_in_avx512(P, plane, g, l, lo, hi, r0, r1, pad)
 #include "../depthwise_driver.h"
 
 // Small planes without the padded plane in memory. On 7 x 7 and 14 x 14 layers the plane path
