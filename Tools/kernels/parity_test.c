@@ -16,6 +16,10 @@ static uint64_t next(void) { state ^= state << 13; state ^= state >> 7; state ^=
 /* Direct convolution (vigil_conv_u8s8_direct) against a naive convolution straight from the
  * definition (acc = bias + sum over taps inside the input of (x - zx) * w), in both input layouts
  * (padded rows with taps in the quad, channels-last with channels in the quad), 1D and 2D. */
+/* When set, every channel's shift lies in [33, 54]: the AVX-512 kernel's blocks then take the path
+ * with the zero point folded into the rounding term (and a ReLU6-style hi on odd trials). */
+static int direct_folded;
+
 static int check_direct(int trial, int *checked) {
     int cin = 1 + next() % 20, cout = 1 + next() % (trial % 3 == 0 ? 72 : 40), kh = trial % 2 ? 1 : 1 + next() % 3, kw = 1 + next() % 9;
     int ih = kh == 1 && trial % 4 == 1 ? 1 : kh + next() % 6, iw = kw + next() % 40;
@@ -32,13 +36,14 @@ static int check_direct(int trial, int *checked) {
     for (int r = 0; r < cout; r++) {
         bias[r] = extreme ? (next() & 1 ? INT32_MAX - 5 : INT32_MIN + 5) : (int32_t)(next() % 200001) - 100000;
         mult[r] = (int32_t)((1u << 30) + (next() % (1u << 30)));
-        shift[r] = 28 + (int32_t)(next() % 20);
+        shift[r] = direct_folded ? 33 + (int32_t)(next() % 22) : 28 + (int32_t)(next() % 20);
         int32_t sum = 0;
         for (int k = 0; k < cin * kh * kw; k++) sum += Wt[r * cin * kh * kw + k];
         bias4[r] = (int32_t)((uint32_t)bias[r] - (uint32_t)(zx + 128) * (uint32_t)sum);
     }
     int32_t zp = (int32_t)(next() % 256) - 128, lo = -128, hi = 127;
     if (trial % 3 == 0) { lo = zp; }  /* fused relu */
+    if (direct_folded && trial % 2) hi = zp + 40 < 127 ? zp + 40 : 127;  /* relu6-style upper clamp */
     vigil_requant_rows q4 = {bias4, mult, shift, zp, lo, hi};
     int8_t *ref = malloc((size_t)cout * oh * ow), *got = malloc((size_t)cout * oh * ow);
     for (int r = 0; r < cout; r++)
@@ -308,11 +313,17 @@ static int check_gemv(int *checked) {
  * 1x1 convolutions: the AVX512-VNNI column-block path (K4 <= 40, >= 12 rows, >= 128 columns), in
  * place and copied (row strides that are multiples of 4 KiB), with row counts off the 6-row tiles
  * and partial last panels; shifts 1..62 (the zero point folded into the rounding for 33..54, the
- * 64-bit rule below 33), extreme zero points, inputs and biases, ReLU- and ReLU6-style clamps. */
+ * 64-bit rule below 33), extreme zero points, inputs and biases, ReLU- and ReLU6-style clamps;
+ * and more rows than that path prepares constants for (1030 > 1024). The second line of shapes
+ * reaches the narrow-panel kernel: last panels of 1-48 positions (one to three vectors, row counts
+ * around its 24-, 12- and 8-row tiles), of 49-52 positions (48 plus columns one by one, 7 x 7
+ * layers) with K4 up to its limit, and one just past the limit (K4 1050: the full panel). */
 static int check_quads_small(int *checked) {
     static const int shapes[][3] = {  /* rows, K, cols */
         {96, 16, 3136}, {144, 24, 784}, {16, 32, 1000}, {24, 96, 448}, {12, 4, 128}, {13, 1, 130}, {97, 40, 1093},
-        {24, 64, 1024}, {30, 160, 512}, {12, 36, 4096}, {17, 33, 1024}, {50, 161, 256}, {19, 100, 2048}, {61, 8, 191}};
+        {24, 64, 1024}, {30, 160, 512}, {12, 36, 4096}, {17, 33, 1024}, {50, 161, 256}, {19, 100, 2048}, {61, 8, 191}, {1030, 8, 130},
+        {1, 64, 49}, {7, 960, 49}, {25, 320, 113}, {24, 576, 196}, {23, 384, 196}, {61, 12, 52}, {9, 4096, 50},
+        {8, 4200, 50}, {13, 3, 16}, {12, 40, 32}, {11, 100, 81}, {26, 7, 17}, {9, 250, 48}, {1280, 20, 49}};
     int failures = 0;
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
         for (int mode = 0; mode < 3; mode++) {
@@ -512,6 +523,10 @@ int main(void) {
         free(A); free(B); free(C0); free(C1); free(bias); free(mult); free(shift);
     }
     for (int trial = 0; trial < 300; trial++) failures += check_direct(trial, &checked);
+    direct_folded = 1;
+    for (int trial = 0; trial < 120; trial++) failures += check_direct(trial, &checked);
+    direct_folded = 0;
+    failures += check_quads_small(&checked);
     for (int trial = 0; trial < 1500; trial++) failures += check_depthwise(trial, &checked);
     /* Layer-sized planes (the padded-plane path rather than the small-plane one) with rows narrower
      * and wider than a vector, both strides, padded and unpadded edges, and heights that end either

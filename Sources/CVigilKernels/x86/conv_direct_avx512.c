@@ -15,7 +15,10 @@
 typedef struct {
     __m512i bias, mult, mult_odd, shift_even, shift_odd, round_even, round_odd, lo, hi, zp;
     // Every channel of the block has n >= 33: (floor(acc * m / 2^32) + 2^(n-33)) >> (n - 32) per lane.
-    int fast;
+    // `folded`: also n <= 54, and round32 holds 2^(n-33) + zp * 2^(n-32), so the shift yields the
+    // value plus the zero point (exact: a multiple of 2^(n-32) passes through the floor, and with
+    // |floor(acc * m / 2^32)| <= 2^30 and |zp| * 2^22 <= 2^29 the sum stays inside int32).
+    int fast, folded;
     __m512i round32, shift32, zp16, lo8, hi8;
 } lanes16;
 
@@ -24,6 +27,7 @@ VIGIL_AVX512 static lanes16 lanes16_setup(const vigil_requant_rows *q, int r0, i
     int64_t se[8], so[8], re[8], ro[8];
     lanes16 l;
     l.fast = 1;
+    l.folded = 1;
     for (int j = 0; j < 16; j++) {
         const int r = r0 + j, valid = r < rows;
         // Lanes past the last channel requantize with multiplier 0 and are never stored.
@@ -33,9 +37,12 @@ VIGIL_AVX512 static lanes16 lanes16_setup(const vigil_requant_rows *q, int r0, i
         (j & 1 ? so : se)[j / 2] = n;
         (j & 1 ? ro : re)[j / 2] = (int64_t)1 << (n - 1);
         if (n < 33) l.fast = 0;
+        if (n < 33 || n > 54) l.folded = 0;
         r32[j] = n >= 33 ? 1 << (n - 33) : 0;
         s32[j] = n >= 33 ? n - 32 : 0;
     }
+    if (l.folded)
+        for (int j = 0; j < 16; j++) r32[j] += (int32_t)((uint32_t)q->zero_point << s32[j]);
     l.round32 = _mm512_loadu_si512(r32);
     l.shift32 = _mm512_loadu_si512(s32);
     l.zp16 = _mm512_set1_epi16((short)q->zero_point);
@@ -91,9 +98,13 @@ VIGIL_AVX512 static inline __m512i quad_bytes(__m512i y0, __m512i y1, __m512i y2
     if (!l->fast)
         return bytes4(lanes16_requantize(y0, l), lanes16_requantize(y1, l), lanes16_requantize(y2, l), lanes16_requantize(y3, l));
     y0 = lanes16_fast(y0, l); y1 = lanes16_fast(y1, l); y2 = lanes16_fast(y2, l); y3 = lanes16_fast(y3, l);
+    const __m512i transpose = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+    if (l->folded) {  // the zero point is in already; the saturating packs clamp to [-128, 127]
+        const __m512i v = _mm512_shuffle_epi8(_mm512_packs_epi16(_mm512_packs_epi32(y0, y1), _mm512_packs_epi32(y2, y3)), transpose);
+        return _mm512_min_epi8(_mm512_max_epi8(v, l->lo8), l->hi8);
+    }
     const __m512i a = _mm512_adds_epi16(_mm512_packs_epi32(y0, y1), l->zp16);
     const __m512i b = _mm512_adds_epi16(_mm512_packs_epi32(y2, y3), l->zp16);
-    const __m512i transpose = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
     const __m512i v = _mm512_shuffle_epi8(_mm512_packs_epi16(a, b), transpose);
     return _mm512_min_epi8(_mm512_max_epi8(v, l->lo8), l->hi8);
 }
@@ -111,6 +122,8 @@ VIGIL_AVX512 static inline __attribute__((always_inline)) void store_tile(const 
     _mm512_store_si512(v, _mm512_permutex2var_epi64(a, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), b));
     _mm512_store_si512(v + 8, _mm512_permutex2var_epi64(a, _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15), b));
     if (np == 8) {
+        // (kept scalar: clang would turn this loop into a VPSCATTERQQ, which is slower than 8-byte stores)
+#pragma clang loop vectorize(disable)
         for (int j = 0; j < valid; j++) memcpy(y + j * ldc, &v[j], 8);
     } else {
         const __mmask16 keep = (__mmask16)((1u << np) - 1);

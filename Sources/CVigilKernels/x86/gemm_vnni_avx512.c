@@ -16,10 +16,30 @@
 
 #include "requant_avx512.h"
 
+#include "gemm_vnni_avx512_narrow.h"
+
 /// Row r's 64 results (four vectors of 16 positions) requantized and stored (the first `n` of them).
-VIGIL_A512 static inline void row_store(__m512i a0, __m512i a1, __m512i a2, __m512i a3, const vigil_requant_rows *q,
+VIGIL_A512 static inline __attribute__((always_inline)) void row_store(__m512i a0, __m512i a1, __m512i a2, __m512i a3, const vigil_requant_rows *q,
                                         int r, int8_t *out, __mmask64 keep) {
-    const int32_t n = q->shift[r];
+    const int32_t n = q->shift[r], zp = q->zero_point, lo = q->lo, hi = q->hi;
+    // Per 128-bit lane L the packs hold 4 results of each vector (positions 4L..4L+3 of it).
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    if (n >= 33 && n <= 54) {
+        // The zero point joins the rounding term: (h + 2^(n-33) + zp * 2^(n-32)) >> (n - 32) is the
+        // rounded value plus zp exactly (a multiple of 2^(n-32) passes through the floor), with
+        // |h| <= 2^30 and |zp| * 2^22 <= 2^29 inside int32. The two saturating packs then clamp
+        // to [-128, 127].
+        const __m512i m = _mm512_set1_epi32(q->multiplier[r]);
+        const __m512i round = _mm512_set1_epi32((1 << (n - 33)) + (int32_t)((uint32_t)zp << (n - 32)));
+        const __m512i shift = _mm512_set1_epi32(n - 32);
+        a0 = rq16(a0, m, round, shift); a1 = rq16(a1, m, round, shift);
+        a2 = rq16(a2, m, round, shift); a3 = rq16(a3, m, round, shift);
+        __m512i y = _mm512_permutexvar_epi32(order, _mm512_packs_epi16(_mm512_packs_epi32(a0, a1), _mm512_packs_epi32(a2, a3)));
+        if (lo > -128 || hi < 127)
+            y = _mm512_min_epi8(_mm512_max_epi8(y, _mm512_set1_epi8((char)lo)), _mm512_set1_epi8((char)hi));
+        _mm512_mask_storeu_epi8(out, keep, y);
+        return;
+    }
     if (n >= 33) {
         const __m512i m = _mm512_set1_epi32(q->multiplier[r]);  // VPMULDQ reads the low dword of each qword
         const __m512i round = _mm512_set1_epi32(1 << (n - 33));
@@ -29,17 +49,43 @@ VIGIL_A512 static inline void row_store(__m512i a0, __m512i a1, __m512i a2, __m5
     } else {
         const __m512i m = _mm512_set1_epi32(q->multiplier[r]);
         const __m512i round = _mm512_set1_epi64((long long)1 << (n - 1)), sh = _mm512_set1_epi64(n);
-        const __m512i lo = _mm512_set1_epi64((long long)q->lo - q->zero_point), hi = _mm512_set1_epi64((long long)q->hi - q->zero_point);
-        a0 = rq16_wide(a0, m, round, sh, lo, hi); a1 = rq16_wide(a1, m, round, sh, lo, hi);
-        a2 = rq16_wide(a2, m, round, sh, lo, hi); a3 = rq16_wide(a3, m, round, sh, lo, hi);
+        const __m512i lov = _mm512_set1_epi64((long long)lo - zp), hiv = _mm512_set1_epi64((long long)hi - zp);
+        a0 = rq16_wide(a0, m, round, sh, lov, hiv); a1 = rq16_wide(a1, m, round, sh, lov, hiv);
+        a2 = rq16_wide(a2, m, round, sh, lov, hiv); a3 = rq16_wide(a3, m, round, sh, lov, hiv);
     }
-    const __m512i zp = _mm512_set1_epi16((short)q->zero_point);
-    const __m512i ab = _mm512_adds_epi16(_mm512_packs_epi32(a0, a1), zp);
-    const __m512i cd = _mm512_adds_epi16(_mm512_packs_epi32(a2, a3), zp);
-    // Per 128-bit lane L the packs hold 4 results of each vector (positions 4L..4L+3 of it).
-    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const __m512i zpv = _mm512_set1_epi16((short)zp);
+    const __m512i ab = _mm512_adds_epi16(_mm512_packs_epi32(a0, a1), zpv);
+    const __m512i cd = _mm512_adds_epi16(_mm512_packs_epi32(a2, a3), zpv);
     __m512i y = _mm512_permutexvar_epi32(order, _mm512_packs_epi16(ab, cd));
-    y = _mm512_min_epi8(_mm512_max_epi8(y, _mm512_set1_epi8((char)q->lo)), _mm512_set1_epi8((char)q->hi));
+    y = _mm512_min_epi8(_mm512_max_epi8(y, _mm512_set1_epi8((char)lo)), _mm512_set1_epi8((char)hi));
+    _mm512_mask_storeu_epi8(out, keep, y);
+}
+
+/// Requantization constants of the small-K path, prepared once per call: for row r, rs[2r] =
+/// 2^(n-33) + zp * 2^(n-32) and rs[2r+1] = n - 32 when 33 <= n <= 54 (else 0: row_store), so that
+/// they are broadcast from memory (a load) rather than moved from general registers (a shuffle-port
+/// uop) for every 64 results; likewise the clamp bounds, as dwords of four equal bytes.
+typedef struct {
+    const int32_t *rs;
+    int32_t lo4, hi4;
+    int clamp;  // [lo, hi] narrower than [-128, 127]
+} small_rq;
+
+/// row_store's folded path with the prepared constants.
+VIGIL_A512 static inline __attribute__((always_inline)) void
+row_store_prepared(__m512i a0, __m512i a1, __m512i a2, __m512i a3, const vigil_requant_rows *q, const small_rq *sq, int r,
+                   int8_t *out, __mmask64 keep) {
+    if (sq->rs[2 * r + 1] == 0) {
+        row_store(a0, a1, a2, a3, q, r, out, keep);
+        return;
+    }
+    const __m512i m = _mm512_set1_epi32(q->multiplier[r]);
+    const __m512i round = _mm512_set1_epi32(sq->rs[2 * r]), shift = _mm512_set1_epi32(sq->rs[2 * r + 1]);
+    a0 = rq16(a0, m, round, shift); a1 = rq16(a1, m, round, shift);
+    a2 = rq16(a2, m, round, shift); a3 = rq16(a3, m, round, shift);
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    __m512i y = _mm512_permutexvar_epi32(order, _mm512_packs_epi16(_mm512_packs_epi32(a0, a1), _mm512_packs_epi32(a2, a3)));
+    if (sq->clamp) y = _mm512_min_epi8(_mm512_max_epi8(y, _mm512_set1_epi32(sq->lo4)), _mm512_set1_epi32(sq->hi4));
     _mm512_mask_storeu_epi8(out, keep, y);
 }
 
@@ -52,6 +98,11 @@ VIGIL_A512 static inline void row_store(__m512i a0, __m512i a1, __m512i a2, __m5
 /// Rows per block when K is split into several blocks (partial sums of 96 x 64 int32 = 24 KiB on
 /// the stack between blocks).
 #define VIGIL_RB 96
+/// Small reductions (K4 <= VIGIL_SMALL_K4) go over column blocks of about VIGIL_SMALL_BYTES of U,
+/// each taken by every row tile in turn (see vigil_gemm_u8s8_k4_avx512vnni).
+#define VIGIL_SMALL_K4 40
+#define VIGIL_SMALL_BYTES 16384
+#define VIGIL_SMALL_ROWS 1024
 
 /// One register tile: NR (compile-time, 1..6) rows of `w` (row stride K4 quads, already at the
 /// block's first quad) against kc quad steps of the panel `u` (row stride `us` bytes). The
@@ -60,7 +111,7 @@ VIGIL_A512 static inline void row_store(__m512i a0, __m512i a1, __m512i a2, __m5
 /// only the first nc positions (m0..m3, keep); the others load 64 positions unmasked.
 VIGIL_A512 static inline __attribute__((always_inline)) void
 tile(const int NR, const int MASKED, const int32_t *w, ptrdiff_t K4, const uint8_t *u, ptrdiff_t us, int kc,
-     int first, int last, int32_t *part, const vigil_requant_rows *q, int r, int8_t *out, ptrdiff_t ldc,
+     int first, int last, int32_t *part, const vigil_requant_rows *q, const small_rq *sq, int r, int8_t *out, ptrdiff_t ldc,
      __mmask16 m0, __mmask16 m1, __mmask16 m2, __mmask16 m3, __mmask64 keep) {
     __m512i s[VIGIL_MR][4];
 #pragma GCC unroll 6
@@ -91,7 +142,9 @@ tile(const int NR, const int MASKED, const int32_t *w, ptrdiff_t K4, const uint8
     }
 #pragma GCC unroll 6
     for (int i = 0; i < NR; i++) {
-        if (last) {
+        if (last && sq) {
+            row_store_prepared(s[i][0], s[i][1], s[i][2], s[i][3], q, sq, r + i, out + i * ldc, keep);
+        } else if (last) {
             row_store(s[i][0], s[i][1], s[i][2], s[i][3], q, r + i, out + i * ldc, keep);
         } else {
             _mm512_storeu_si512(part + 64 * i, s[i][0]); _mm512_storeu_si512(part + 64 * i + 16, s[i][1]);
@@ -103,23 +156,23 @@ tile(const int NR, const int MASKED, const int32_t *w, ptrdiff_t K4, const uint8
 /// Rows r0..r1 of one K block over one panel, in tiles of VIGIL_MR rows and one tile of the rest.
 VIGIL_A512 static inline __attribute__((always_inline)) void
 row_block(const int MASKED, const int32_t *A, ptrdiff_t K4, int k0, const uint8_t *u, ptrdiff_t us, int kc,
-          int first, int last, int32_t *part, const vigil_requant_rows *q, int r0, int r1, int8_t *C, ptrdiff_t ldc,
+          int first, int last, int32_t *part, const vigil_requant_rows *q, const small_rq *sq, int r0, int r1, int8_t *C, ptrdiff_t ldc,
           __mmask16 m0, __mmask16 m1, __mmask16 m2, __mmask16 m3, __mmask64 keep) {
     // Partial sums only exist when K is split (then r1 - r0 <= VIGIL_RB).
     const int split = !(first && last);
     int r = r0;
     for (; r + VIGIL_MR <= r1; r += VIGIL_MR)
-        tile(VIGIL_MR, MASKED, A + (ptrdiff_t)r * K4 + k0, K4, u, us, kc, first, last, split ? part + 64 * (r - r0) : part, q, r,
+        tile(VIGIL_MR, MASKED, A + (ptrdiff_t)r * K4 + k0, K4, u, us, kc, first, last, split ? part + 64 * (r - r0) : part, q, sq, r,
              C + (ptrdiff_t)r * ldc, ldc, m0, m1, m2, m3, keep);
     const int32_t *w = A + (ptrdiff_t)r * K4 + k0;
     int32_t *p = split ? part + 64 * (r - r0) : part;
     int8_t *out = C + (ptrdiff_t)r * ldc;
     switch (r1 - r) {
-    case 1: tile(1, MASKED, w, K4, u, us, kc, first, last, p, q, r, out, ldc, m0, m1, m2, m3, keep); break;
-    case 2: tile(2, MASKED, w, K4, u, us, kc, first, last, p, q, r, out, ldc, m0, m1, m2, m3, keep); break;
-    case 3: tile(3, MASKED, w, K4, u, us, kc, first, last, p, q, r, out, ldc, m0, m1, m2, m3, keep); break;
-    case 4: tile(4, MASKED, w, K4, u, us, kc, first, last, p, q, r, out, ldc, m0, m1, m2, m3, keep); break;
-    case 5: tile(5, MASKED, w, K4, u, us, kc, first, last, p, q, r, out, ldc, m0, m1, m2, m3, keep); break;
+    case 1: tile(1, MASKED, w, K4, u, us, kc, first, last, p, q, sq, r, out, ldc, m0, m1, m2, m3, keep); break;
+    case 2: tile(2, MASKED, w, K4, u, us, kc, first, last, p, q, sq, r, out, ldc, m0, m1, m2, m3, keep); break;
+    case 3: tile(3, MASKED, w, K4, u, us, kc, first, last, p, q, sq, r, out, ldc, m0, m1, m2, m3, keep); break;
+    case 4: tile(4, MASKED, w, K4, u, us, kc, first, last, p, q, sq, r, out, ldc, m0, m1, m2, m3, keep); break;
+    case 5: tile(5, MASKED, w, K4, u, us, kc, first, last, p, q, sq, r, out, ldc, m0, m1, m2, m3, keep); break;
     default: break;
     }
 }
@@ -133,8 +186,60 @@ void vigil_gemm_u8s8_k4_avx512vnni(const int32_t *A, const uint8_t *U, int rows,
     // One K block when it fits (no partial sums); otherwise row blocks of VIGIL_RB rows, each going
     // over the K blocks in order. The products of a lane are added in the same order either way.
     const int rb = K4 <= VIGIL_KC ? rows : VIGIL_RB;
-    for (int c0 = 0; c0 < cols; c0 += 64) {
+    int c_start = 0;
+    // Small K: the row_store of every 64 results costs about as much as the multiply-adds, and the
+    // results of one row tile go out as long runs of each row (a column block) instead of 64 bytes
+    // per row per panel across all rows, which the store streams take better. The block of U (at
+    // most VIGIL_SMALL_BYTES) stays in L1 across the row tiles; it is read in place unless its row
+    // stride folds the K4 rows into so few L1 sets that they would evict each other (then copied).
+    if (K4 >= 1 && K4 <= VIGIL_SMALL_K4 && rows >= 2 * VIGIL_MR && rows <= VIGIL_SMALL_ROWS && cols >= 128) {
+        int32_t rs[2 * VIGIL_SMALL_ROWS];
+        for (int r = 0; r < rows; r++) {
+            const int32_t n = q->shift[r];
+            const int fold = n >= 33 && n <= 54;
+            rs[2 * r] = fold ? (1 << (n - 33)) + (int32_t)((uint32_t)q->zero_point << (n - 32)) : 0;
+            rs[2 * r + 1] = fold ? n - 32 : 0;
+        }
+        const small_rq sq = {rs, (int32_t)((uint8_t)q->lo * 0x01010101u), (int32_t)((uint8_t)q->hi * 0x01010101u),
+                             q->lo > -128 || q->hi < 127};
+        int cb = (VIGIL_SMALL_BYTES / (256 * K4)) * 64;
+        if (cb < 64) cb = 64;
+        const ptrdiff_t low = stride & 4095;
+        const int groups = low == 0 ? 1 : (int)(4096 / (low & -low));  // distinct 4 KiB offsets of the rows
+        const int copy = K4 > 8 * (groups < 16 ? groups : 16);
+        const int full = cols & ~63;
+        for (int b0 = 0; b0 < full; b0 += cb) {
+            const int bn = full - b0 < cb ? full - b0 : cb;
+            const uint8_t *ub = U + (ptrdiff_t)b0 * 4;
+            ptrdiff_t bs = stride;
+            if (copy) {
+                bs = (ptrdiff_t)bn * 4;
+                for (int k = 0; k < K4; k++)
+                    for (int j = 0; j < bn * 4; j += 64)
+                        _mm512_store_si512(panel + k * bs + j, _mm512_loadu_si512(ub + (ptrdiff_t)k * stride + j));
+                ub = panel;
+            }
+            int r = 0;
+            for (; r + VIGIL_MR <= rows; r += VIGIL_MR)
+                for (int c0 = 0; c0 < bn; c0 += 64)
+                    tile(VIGIL_MR, 0, A + (ptrdiff_t)r * K4, K4, ub + c0 * 4, bs, K4, 1, 1, part, q, &sq, r,
+                         C + (ptrdiff_t)r * ldc + b0 + c0, ldc, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, ~(__mmask64)0);
+            if (r < rows)
+                for (int c0 = 0; c0 < bn; c0 += 64)
+                    row_block(0, A, K4, 0, ub + c0 * 4, bs, K4, 1, 1, part, q, &sq, r, rows, C + b0 + c0, ldc,
+                              0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, ~(__mmask64)0);
+        }
+        if (full == cols) return;
+        c_start = full;  // the last, partial panel as below
+    }
+    for (int c0 = c_start; c0 < cols; c0 += 64) {
         const int nc = cols - c0 < 64 ? cols - c0 : 64;
+        // The last panel with one to three vectors of positions, plus a few columns one by one
+        // (gemm_vnni_avx512_narrow.c).
+        if (nc <= 48 || (nc <= VIGIL_NARROW_MAX && K4 <= VIGIL_NARROW_MAX_K4)) {
+            vigil_gemm_u8s8_k4_avx512vnni_narrow(A, U + (ptrdiff_t)c0 * 4, stride, rows, nc, K4, q, C + c0, ldc);
+            continue;
+        }
         // Positions past the last are not loaded (masked to 0) and not stored.
         __mmask16 m0 = 0xFFFF, m1 = 0xFFFF, m2 = 0xFFFF, m3 = 0xFFFF;
         if (nc < 64) {
@@ -153,7 +258,7 @@ void vigil_gemm_u8s8_k4_avx512vnni(const int32_t *A, const uint8_t *U, int rows,
                 ptrdiff_t us = stride;
                 const int first = k0 == 0, last = k0 + kc == K4;
                 if (nc < 64) {
-                    row_block(1, A, K4, k0, u, us, kc, first, last, part, q, r0, r1, C + c0, ldc, m0, m1, m2, m3, keep);
+                    row_block(1, A, K4, k0, u, us, kc, first, last, part, q, NULL, r0, r1, C + c0, ldc, m0, m1, m2, m3, keep);
                     continue;
                 }
                 // The block of the panel is read once per tile. Copied contiguously (when there
@@ -166,7 +271,7 @@ void vigil_gemm_u8s8_k4_avx512vnni(const int32_t *A, const uint8_t *U, int rows,
                     u = panel;
                     us = 256;
                 }
-                row_block(0, A, K4, k0, u, us, kc, first, last, part, q, r0, r1, C + c0, ldc, m0, m1, m2, m3, keep);
+                row_block(0, A, K4, k0, u, us, kc, first, last, part, q, NULL, r0, r1, C + c0, ldc, m0, m1, m2, m3, keep);
             }
         }
     }
