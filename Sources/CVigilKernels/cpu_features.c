@@ -17,6 +17,7 @@ void vigil_gemm_s8_avx2(const int8_t *, const int8_t *, int, int, int, const vig
 void vigil_gemm_s8_kn_avx2(const int32_t *, const int8_t *, ptrdiff_t, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t);
 void vigil_gemm_u8s8_k4_avxvnni(const int32_t *, const uint8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t);
 void vigil_gemm_u8s8_k4_avx512vnni(const int32_t *, const uint8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t);
+void vigil_pack_quads_u8_avx512(const int8_t *, ptrdiff_t, int, int, uint8_t *);
 void vigil_pack_quads_u8_generic(const int8_t *, ptrdiff_t, int, int, uint8_t *);
 void vigil_pack_quads_u8_avx2(const int8_t *, ptrdiff_t, int, int, uint8_t *);
 void vigil_gemm_s8_neon(const int8_t *, const int8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t, ptrdiff_t);
@@ -173,6 +174,7 @@ void vigil_gemm_u8s8_k4(const int32_t *A, const uint8_t *U, int rows, int cols, 
 
 void vigil_pack_quads_u8(const int8_t *X, ptrdiff_t plane, int channels, int positions, uint8_t *U) {
 #if defined(__x86_64__)
+    if (vigil_kernel_selected() == VIGIL_KERNEL_AVX512VNNI) { vigil_pack_quads_u8_avx512(X, plane, channels, positions, U); return; }
     if (vigil_kernel_has_avx2()) { vigil_pack_quads_u8_avx2(X, plane, channels, positions, U); return; }
 #endif
     vigil_pack_quads_u8_generic(X, plane, channels, positions, U);

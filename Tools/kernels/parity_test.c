@@ -357,6 +357,36 @@ static int check_quads_small(int *checked) {
     return failures;
 }
 
+/* vigil_pack_quads_u8 (every variant) against vigil_pack_quads_u8_generic: channel counts with and
+ * without a partial last quad, position counts around the 32- and 64-position steps (masked tails),
+ * planes with a row stride past the positions. */
+void vigil_pack_quads_u8_generic(const int8_t *X, ptrdiff_t plane, int channels, int positions, uint8_t *U);  /* (internal) */
+static int check_pack(int *checked) {
+    int failures = 0;
+    for (int t = 0; t < 400; t++) {
+        const int channels = 1 + (int)(next() % 21), positions = t % 4 == 0 ? 1 + (int)(next() % 300) : 1 + (int)(next() % 70);
+        const ptrdiff_t plane = positions + (t % 3 ? 0 : (ptrdiff_t)(next() % 9));
+        const size_t ubytes = (size_t)((channels + 3) / 4) * positions * 4;
+        int8_t *X = malloc((size_t)channels * plane);
+        uint8_t *ref = malloc(ubytes + 64), *got = malloc(ubytes + 64);  /* 64 guard bytes: nothing may be written past U */
+        for (ptrdiff_t i = 0; i < channels * plane; i++) X[i] = (int8_t)next();
+        memset(ref, 0x3C, ubytes + 64);
+        vigil_pack_quads_u8_generic(X, plane, channels, positions, ref);
+        for (int v = 0; v < VIGIL_KERNEL_COUNT; v++) {
+            if (!vigil_kernel_select((vigil_kernel_variant)v)) continue;
+            memset(got, 0x3C, ubytes + 64);
+            vigil_pack_quads_u8(X, plane, channels, positions, got);
+            (*checked)++;
+            if (memcmp(ref, got, ubytes + 64) != 0) {
+                failures++;
+                fprintf(stderr, "%s pack quads differs: channels %d positions %d plane %d\n", vigil_kernel_name((vigil_kernel_variant)v), channels, positions, (int)plane);
+            }
+        }
+        free(X); free(ref); free(got);
+    }
+    return failures;
+}
+
 /* vigil_add_s8 (every variant) against the int64 definition, for shifts 1..62 (the 32-bit split
  * path covers 17..47) and multipliers up to 2^31. */
 static int check_add(void) {
@@ -548,6 +578,7 @@ int main(void) {
     failures += check_add();
     failures += check_quantize();
     failures += check_gemv(&checked);
+    failures += check_pack(&checked);
     failures += check_threads(&checked);
     printf("parity: %d variant runs checked", checked);
     for (int v = 0; v < VIGIL_KERNEL_COUNT; v++)
