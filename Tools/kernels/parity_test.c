@@ -117,14 +117,16 @@ static int check_direct(int trial, int *checked) {
  * to wider than a vector, channel multipliers) and the fallbacks (stride 3, mixed strides, horizontal
  * dilation); shifts from 20 to 50 reach both the vector requantization (n >= 32 or 33) and the
  * lane-by-lane one; ReLU and ReLU6-style clamps. */
-/* When set: {in_h, in_w, stride, pad_top, pad_left, pad_bottom, pad_right} of a 3x3 depthwise layer
- * that check_depthwise uses instead of a random shape (the rest stays random). */
+/* When set: {in_h, in_w, stride, pad_top, pad_left, pad_bottom, pad_right, input zero point (999:
+ * random)} of a 3x3 depthwise layer that check_depthwise uses instead of a random shape (the rest
+ * stays random). */
 static const int *dw_force;
 
 static int check_depthwise(int trial, int *checked) {
     vigil_depthwise_geometry g;
     const int odd = trial % 10 == 9;
     g.channels = 1 + next() % 6; g.multiplier = trial % 4 == 3 ? 2 : 1;
+    if (trial % 24 == 11) { g.channels = 1; g.multiplier = 2 + next() % 16; }  /* one input channel, Cout outputs (odd and even) */
     g.k_h = trial % 7 == 0 ? 1 + next() % 5 : 3; g.k_w = trial % 7 == 0 ? 1 + next() % 9 : 3;
     g.stride_h = odd ? 1 + next() % 3 : 1 + trial % 2; g.stride_w = odd ? 1 + next() % 3 : g.stride_h;
     g.dilation_h = trial % 5 == 1 ? 2 : 1; g.dilation_w = odd && next() % 2 ? 2 : 1;
@@ -143,6 +145,7 @@ static int check_depthwise(int trial, int *checked) {
     g.out_w = (g.in_w + g.pad_left + pr - ew) / g.stride_w + 1;
     const int extreme = trial % 6 == 0;
     g.input_zero_point = extreme ? (next() & 1 ? -128 : 127) : (int32_t)(next() % 256) - 128;
+    if (dw_force && dw_force[7] != 999) g.input_zero_point = dw_force[7];
     const int oc = g.channels * g.multiplier, ka = g.k_h * g.k_w;
     const int nin = g.channels * g.in_h * g.in_w, nout = oc * g.out_h * g.out_w;
     int8_t *X = malloc(nin), *Wt = malloc((size_t)oc * ka), *ref = malloc(nout), *got = malloc(nout);
@@ -568,10 +571,19 @@ int main(void) {
             for (size_t hi = 0; hi < sizeof heights / sizeof heights[0]; hi++)
                 for (int s = 1; s <= 2; s++)
                     for (int pad = 0; pad <= 1; pad++) {
-                        const int f[7] = {heights[hi], widths[wi], s, pad, pad, pad ? 1 : 0, pad ? 1 : 0};
+                        const int f[8] = {heights[hi], widths[wi], s, pad, pad, pad ? 1 : 0, pad ? 1 : 0, 999};
                         dw_force = f;
                         failures += check_depthwise(trial++, &checked);
                     }
+        /* One geometry again and again with other input zero points (the padding byte): the AVX-512
+         * small-plane path keeps its plans per geometry between calls. */
+        const int zps[] = {-100, 37, -100, 127, -128, 37};
+        for (int rep = 0; rep < 2; rep++)
+            for (size_t zi = 0; zi < sizeof zps / sizeof zps[0]; zi++) {
+                const int f[8] = {14, 14, 1 + (int)(zi % 2), 1, 1, 1, 1, zps[zi]};
+                dw_force = f;
+                failures += check_depthwise(trial++, &checked);
+            }
         dw_force = NULL;
     }
     failures += check_pools();

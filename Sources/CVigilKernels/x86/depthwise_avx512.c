@@ -350,27 +350,29 @@ VIGIL_A512V static inline void dw_small_channels(const int8_t *X, const int8_t *
 /// and each step has eight independent accumulators (on 14 x 14 layers 0.73-0.79x of one channel at
 /// a time: the single-channel loop waits on its four accumulator chains and the requantization).
 VIGIL_A512V static inline void dw_small_pairs(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
-                                              const vigil_requant_rows *q, const dw_small_plan *pl, int8_t *Y, const int whole) {
+                                              const vigil_requant_rows *q, const dw_small_plan *pl, int8_t *Y, const int whole,
+                                              const int single) {
     const int kq = (g->k_w + 3) / 4, nk = pl->nk, kArea = g->k_h * g->k_w, s = g->stride_w;
     const int area = g->in_h * g->in_w, oarea = g->out_h * g->out_w;
     const __m512i flip = _mm512_set1_epi8((char)0x80);
     int32_t wa[VIGIL_DW_MAX_QUADS], wb[VIGIL_DW_MAX_QUADS];
-    // Channels c, c + 1 are in buf[(c / 2) & 1][0..1] while c + 2, c + 3 are copied to the other pair.
+    // Channels c, c + 1 are in buf[(c / 2) & 1][0..1] while c + 2, c + 3 are copied to the other pair;
+    // `single`: one input channel (in buf[0][0]) and pairs of its multiplier output channels.
     _Alignas(64) uint8_t buf[2][2][DW_SMALL_AREA + 128];
-    const int nv = (area + 63) / 64, pairs = g->channels / 2;
+    const int nv = (area + 63) / 64, pairs = (single ? g->multiplier : g->channels) / 2;
     const __mmask64 inm = area >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << area) - 1;
     if (!whole) {
         memset(buf, 0, sizeof buf);
         dw_small_copy(buf[0][0], X, area, nv, flip);
-        dw_small_copy(buf[0][1], X + area, area, nv, flip);
+        if (!single) dw_small_copy(buf[0][1], X + area, area, nv, flip);
     }
     for (int pc = 0; pc < pairs; pc++) {
         const int c = 2 * pc;
-        const uint8_t *sa = buf[pc & 1][0], *sb = buf[pc & 1][1];
+        const uint8_t *sa = single ? buf[0][0] : buf[pc & 1][0], *sb = single ? buf[0][0] : buf[pc & 1][1];
         // whole: each channel's input (x + 128) in one register
-        const __m512i xa = whole ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(inm, X + (ptrdiff_t)c * area), flip) : flip;
-        const __m512i xb = whole ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(inm, X + (ptrdiff_t)(c + 1) * area), flip) : flip;
-        if (!whole && pc + 1 < pairs) {
+        const __m512i xa = whole ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(inm, X + (ptrdiff_t)(single ? 0 : c) * area), flip) : flip;
+        const __m512i xb = whole ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(inm, X + (ptrdiff_t)(single ? 0 : c + 1) * area), flip) : flip;
+        if (!whole && !single && pc + 1 < pairs) {
             dw_small_copy(buf[(pc + 1) & 1][0], X + (ptrdiff_t)(c + 2) * area, area, nv, flip);
             dw_small_copy(buf[(pc + 1) & 1][1], X + (ptrdiff_t)(c + 3) * area, area, nv, flip);
         }
@@ -413,17 +415,21 @@ VIGIL_A512V static inline void dw_small_pairs(const int8_t *X, const int8_t *W, 
 
 VIGIL_A512V static void dw_small_planes(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
                                         const vigil_requant_rows *q, const dw_small_plan *pl, int8_t *Y) {
-    if (g->multiplier == 1 && g->channels >= 2) {
-        // (an odd last channel alone, below)
-        if (pl->whole) dw_small_pairs(X, W, g, q, pl, Y, 1);
-        else dw_small_pairs(X, W, g, q, pl, Y, 0);
-        if (g->channels & 1) {
-            const int c = g->channels - 1, oarea = g->out_h * g->out_w;
+    // Pairs of output channels: of consecutive input channels (multiplier 1), or of the one input
+    // channel (a convolution with one input channel as depthwise with multiplier Cout).
+    const int single = g->channels == 1 && g->multiplier >= 2;
+    if ((g->multiplier == 1 && g->channels >= 2) || single) {
+        if (pl->whole) { if (single) dw_small_pairs(X, W, g, q, pl, Y, 1, 1); else dw_small_pairs(X, W, g, q, pl, Y, 1, 0); }
+        else { if (single) dw_small_pairs(X, W, g, q, pl, Y, 0, 1); else dw_small_pairs(X, W, g, q, pl, Y, 0, 0); }
+        const int total = g->channels * g->multiplier;
+        if (total & 1) {  // the odd last output channel alone
+            const int oc = total - 1, oarea = g->out_h * g->out_w;
             vigil_depthwise_geometry one = *g;
             one.channels = 1;
-            vigil_requant_rows q1 = {q->bias + c, q->multiplier + c, q->shift + c, q->zero_point, q->lo, q->hi};
-            dw_small_channels(X + (ptrdiff_t)c * g->in_h * g->in_w, W + (ptrdiff_t)c * g->k_h * g->k_w, &one, &q1, pl,
-                              Y + (ptrdiff_t)c * oarea, pl->whole);
+            one.multiplier = 1;
+            vigil_requant_rows q1 = {q->bias + oc, q->multiplier + oc, q->shift + oc, q->zero_point, q->lo, q->hi};
+            dw_small_channels(X + (ptrdiff_t)(single ? 0 : oc) * g->in_h * g->in_w, W + (ptrdiff_t)oc * g->k_h * g->k_w, &one,
+                              &q1, pl, Y + (ptrdiff_t)oc * oarea, pl->whole);
         }
     } else if (pl->whole) {
         dw_small_channels(X, W, g, q, pl, Y, 1);
@@ -432,11 +438,41 @@ VIGIL_A512V static void dw_small_planes(const int8_t *X, const int8_t *W, const 
     }
 }
 
+/// The last plans built on this thread, by geometry (channels and multiplier left out: the plan does
+/// not depend on them). Building a plan costs about 1-2 us — on the ECG network's first layer (one
+/// input channel, 16 outputs of 360 positions) more than the layer's arithmetic — and an interpreter
+/// calls the same few geometries on every invocation. `taken` 0: the small-plane path does not take
+/// the geometry (also remembered). Per thread, so that intra-op workers need no locking.
+#define DW_PLAN_CACHE 8
+typedef struct {
+    dw_small_plan plan;
+    vigil_depthwise_geometry key;
+    int used, taken;
+} dw_plan_slot;
+static _Thread_local dw_plan_slot dw_plans[DW_PLAN_CACHE];
+static _Thread_local unsigned dw_plans_next;
+
+/// The plan for g from the cache or built into it; NULL when the small-plane path does not take g.
+VIGIL_A512 static const dw_small_plan *dw_small_plan_cached(const vigil_depthwise_geometry *g, const vigil_dw_layout *l) {
+    vigil_depthwise_geometry key = *g;
+    key.channels = 0;
+    key.multiplier = 0;
+    for (int i = 0; i < DW_PLAN_CACHE; i++) {
+        const dw_plan_slot *e = &dw_plans[i];
+        if (e->used && memcmp(&e->key, &key, sizeof key) == 0) return e->taken ? &e->plan : NULL;
+    }
+    dw_plan_slot *e = &dw_plans[dw_plans_next++ % DW_PLAN_CACHE];
+    e->key = key;
+    e->used = 1;
+    e->taken = dw_small_plan_of(g, l, &e->plan);
+    return e->taken ? &e->plan : NULL;
+}
+
 VIGIL_A512 void vigil_depthwise_planes_avx512vnni(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
                                                   const vigil_requant_rows *q, void *scratch, int8_t *Y) {
     const vigil_dw_layout l = vigil_dw_layout_of(g);
-    dw_small_plan pl;
-    if (dw_small_plan_of(g, &l, &pl)) dw_small_planes(X, W, g, q, &pl, Y);
+    const dw_small_plan *pl = dw_small_plan_cached(g, &l);
+    if (pl) dw_small_planes(X, W, g, q, pl, Y);
     else dw_planes_one_by_one(X, W, g, q, scratch, Y);
 }
 #endif
