@@ -12,6 +12,7 @@
 #include "../depthwise_planes.h"
 #include <cpuid.h>
 #include <immintrin.h>
+#include <pthread.h>
 
 #include "requant_avx512.h"
 
@@ -438,41 +439,57 @@ VIGIL_A512V static void dw_small_planes(const int8_t *X, const int8_t *W, const 
     }
 }
 
-/// The last plans built on this thread, by geometry (channels and multiplier left out: the plan does
-/// not depend on them). Building a plan costs about 1-2 us — on the ECG network's first layer (one
-/// input channel, 16 outputs of 360 positions) more than the layer's arithmetic — and an interpreter
-/// calls the same few geometries on every invocation. `taken` 0: the small-plane path does not take
-/// the geometry (also remembered). Per thread, so that intra-op workers need no locking.
+/// The last plans built, by geometry (channels and multiplier left out: the plan does not depend on
+/// them). Building a plan costs about 1-2 us — on the ECG network's first layer (one input channel,
+/// 16 outputs of 360 positions) more than the layer's arithmetic — and an interpreter calls the same
+/// few geometries on every invocation. `taken` 0: the small-plane path does not take the geometry
+/// (also remembered). One table for the process behind a mutex, and a plan is copied out under it
+/// (about 5 KiB): thread-local tables would be zeroed in every thread's TLS block at thread creation
+/// (46 KiB per thread of the agent, whatever the thread does), and a pointer into the table could see
+/// its entry replaced by another thread's geometry while in use.
 #define DW_PLAN_CACHE 8
 typedef struct {
     dw_small_plan plan;
     vigil_depthwise_geometry key;
     int used, taken;
 } dw_plan_slot;
-static _Thread_local dw_plan_slot dw_plans[DW_PLAN_CACHE];
-static _Thread_local unsigned dw_plans_next;
+static dw_plan_slot dw_plans[DW_PLAN_CACHE];
+static unsigned dw_plans_next;
+static pthread_mutex_t dw_plans_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/// The plan for g from the cache or built into it; NULL when the small-plane path does not take g.
-VIGIL_A512 static const dw_small_plan *dw_small_plan_cached(const vigil_depthwise_geometry *g, const vigil_dw_layout *l) {
+/// 1 and the plan for g in *out (from the table, or built and added to it); 0 when the small-plane
+/// path does not take g.
+VIGIL_A512 static int dw_small_plan_cached(const vigil_depthwise_geometry *g, const vigil_dw_layout *l, dw_small_plan *out) {
     vigil_depthwise_geometry key = *g;
     key.channels = 0;
     key.multiplier = 0;
+    pthread_mutex_lock(&dw_plans_lock);
     for (int i = 0; i < DW_PLAN_CACHE; i++) {
         const dw_plan_slot *e = &dw_plans[i];
-        if (e->used && memcmp(&e->key, &key, sizeof key) == 0) return e->taken ? &e->plan : NULL;
+        if (e->used && memcmp(&e->key, &key, sizeof key) == 0) {
+            const int taken = e->taken;
+            if (taken) *out = e->plan;
+            pthread_mutex_unlock(&dw_plans_lock);
+            return taken;
+        }
     }
+    pthread_mutex_unlock(&dw_plans_lock);
+    const int taken = dw_small_plan_of(g, l, out);  // (built outside the lock)
+    pthread_mutex_lock(&dw_plans_lock);
     dw_plan_slot *e = &dw_plans[dw_plans_next++ % DW_PLAN_CACHE];
     e->key = key;
     e->used = 1;
-    e->taken = dw_small_plan_of(g, l, &e->plan);
-    return e->taken ? &e->plan : NULL;
+    e->taken = taken;
+    if (taken) e->plan = *out;
+    pthread_mutex_unlock(&dw_plans_lock);
+    return taken;
 }
 
 VIGIL_A512 void vigil_depthwise_planes_avx512vnni(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
                                                   const vigil_requant_rows *q, void *scratch, int8_t *Y) {
     const vigil_dw_layout l = vigil_dw_layout_of(g);
-    const dw_small_plan *pl = dw_small_plan_cached(g, &l);
-    if (pl) dw_small_planes(X, W, g, q, pl, Y);
+    dw_small_plan pl;
+    if (dw_small_plan_cached(g, &l, &pl)) dw_small_planes(X, W, g, q, &pl, Y);
     else dw_planes_one_by_one(X, W, g, q, scratch, Y);
 }
 #endif
