@@ -347,9 +347,11 @@ VIGIL_A512V static inline void dw_small_channels(const int8_t *X, const int8_t *
     }
 }
 
-/// Two channels at a time (multiplier 1): the vectors of both are built from the same plan entries,
-/// and each step has eight independent accumulators (on 14 x 14 layers 0.73-0.79x of one channel at
-/// a time: the single-channel loop waits on its four accumulator chains and the requantization).
+/// Two output channels at a time — of two input channels (multiplier 1), or two outputs of the one
+/// input channel (`single`: multiplier >= 2) — whose vectors are built from the same plan entries,
+/// so that each step has eight independent accumulators (on 14 x 14 layers 0.73-0.79x of one channel
+/// at a time: the one-channel loop waits on its four accumulator chains and the requantization).
+/// Other channel multipliers and an odd last output channel go through dw_small_channels.
 VIGIL_A512V static inline void dw_small_pairs(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
                                               const vigil_requant_rows *q, const dw_small_plan *pl, int8_t *Y, const int whole,
                                               const int single) {
