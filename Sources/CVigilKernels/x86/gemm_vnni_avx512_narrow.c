@@ -4,50 +4,13 @@
 // positions: three full panels and one of 4) the fourth panel cost as much as each full one. Here a
 // tile has only the vectors the panel needs — NV = 1, 2 or 3 — and, to keep 24 accumulators, 24, 12
 // or 8 rows (one broadcast weight quad per row and reduction quad, NV masked loads of U shared by
-// all rows). Requantization, packing and the masked store are those of the full-panel kernel's
-// row_store, so the bytes are the same; the products of a lane are added in the same order
+// all rows). Requantization, packing and the masked store are the full-panel kernel's row_store
+// (gemm_vnni_avx512.h), so the bytes are the same; the products of a lane are added in the same order
 // (reduction quads in order, starting from the bias).
 #if defined(__x86_64__)
-#include "vigil_kernels.h"
-#include <immintrin.h>
-
-#include "requant_avx512.h"
 #include <string.h>
 
-#include "gemm_vnni_avx512_narrow.h"
-
-/// Row r's results (NV vectors of 16 positions) requantized and stored (the positions in `keep`).
-VIGIL_A512 static inline __attribute__((always_inline)) void narrow_store(const int NV, __m512i a0, __m512i a1, __m512i a2,
-                                                                        const vigil_requant_rows *q, int r, int8_t *out,
-                                                                        __mmask64 keep) {
-    const int32_t n = q->shift[r];
-    __m512i a3 = _mm512_setzero_si512();
-    if (n >= 33) {
-        const __m512i m = _mm512_set1_epi32(q->multiplier[r]);
-        const __m512i round = _mm512_set1_epi32(1 << (n - 33));
-        const __m512i shift = _mm512_set1_epi32(n - 32);
-        a0 = rq16(a0, m, round, shift);
-        if (NV > 1) a1 = rq16(a1, m, round, shift);
-        if (NV > 2) a2 = rq16(a2, m, round, shift);
-    } else {
-        const __m512i m = _mm512_set1_epi32(q->multiplier[r]);
-        const __m512i round = _mm512_set1_epi64((long long)1 << (n - 1)), sh = _mm512_set1_epi64(n);
-        const __m512i lo = _mm512_set1_epi64((long long)q->lo - q->zero_point), hi = _mm512_set1_epi64((long long)q->hi - q->zero_point);
-        a0 = rq16_wide(a0, m, round, sh, lo, hi);
-        if (NV > 1) a1 = rq16_wide(a1, m, round, sh, lo, hi);
-        if (NV > 2) a2 = rq16_wide(a2, m, round, sh, lo, hi);
-    }
-    if (NV < 2) a1 = a3;
-    if (NV < 3) a2 = a3;
-    const __m512i zp = _mm512_set1_epi16((short)q->zero_point);
-    const __m512i ab = _mm512_adds_epi16(_mm512_packs_epi32(a0, a1), zp);
-    const __m512i cd = _mm512_adds_epi16(_mm512_packs_epi32(a2, a3), zp);
-    // Per 128-bit lane L the packs hold 4 results of each vector (positions 4L..4L+3 of it).
-    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-    __m512i y = _mm512_permutexvar_epi32(order, _mm512_packs_epi16(ab, cd));
-    y = _mm512_min_epi8(_mm512_max_epi8(y, _mm512_set1_epi8((char)q->lo)), _mm512_set1_epi8((char)q->hi));
-    _mm512_mask_storeu_epi8(out, keep, y);
-}
+#include "gemm_vnni_avx512.h"
 
 /// MR rows from r (nr of them real: the others repeat row r + nr - 1 and are not stored) by NV
 /// vectors of positions.
@@ -77,7 +40,9 @@ narrow_tile(const int NV, const int MR, const int32_t *A, int K4, const uint8_t 
     }
 #pragma GCC unroll 24
     for (int i = 0; i < MR; i++)
-        if (i < nr) narrow_store(NV, s[i][0], s[i][1], s[i][2], q, r + i, C + (ptrdiff_t)(r + i) * ldc, keep);
+        if (i < nr)  // (the vectors this tile does not have are zeros; `keep` drops their bytes)
+            row_store(s[i][0], NV > 1 ? s[i][1] : _mm512_setzero_si512(), NV > 2 ? s[i][2] : _mm512_setzero_si512(),
+                      _mm512_setzero_si512(), q, r + i, C + (ptrdiff_t)(r + i) * ldc, keep);
 }
 
 VIGIL_A512 static inline __attribute__((always_inline)) void
