@@ -20,6 +20,7 @@ echo "== Embedded core on ARM (qemu-aarch64) vs x86"
 Tools/embedded/check-core.sh
 echo "== int8 kernel variants vs the generic kernel: x86 here, NEON and SDOT under qemu-aarch64"
 Tools/kernels/test-arm.sh
+Tools/kernels/check-isa.sh
 echo "== SensorLink: shared test vectors match the spec's Python encoder; Embedded build for armv7em and aarch64"
 .venv/bin/python Tools/sensorlink/make_vectors.py --check --no-cobs-oracle
 Tools/sensorlink/check-embedded.sh

@@ -69,9 +69,11 @@ void vigil_conv_u8s8_direct_avxvnni(const int32_t *, int, const uint8_t *, ptrdi
                                     const vigil_requant_rows *, int8_t *, ptrdiff_t);
 void vigil_conv_u8s8_direct_avx512vnni(const int32_t *, int, const uint8_t *, ptrdiff_t, int, const int32_t *, int,
                                        const vigil_requant_rows *, int8_t *, ptrdiff_t);
+void vigil_conv_u8s8_direct_avx2(const int32_t *, int, const uint8_t *, ptrdiff_t, int, const int32_t *, int,
+                                 const vigil_requant_rows *, int8_t *, ptrdiff_t);
 #endif
 
-int vigil_conv_u8s8_direct_preferred(void) { return vigil_kernel_has_vnni(); }
+int vigil_conv_u8s8_direct_preferred(void) { return vigil_kernel_has_avx2(); }
 
 void vigil_conv_u8s8_direct(const int32_t *W, int rows, const uint8_t *base, ptrdiff_t pos_stride, int positions,
                             const int32_t *offsets, int K4, const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc) {
@@ -82,6 +84,10 @@ void vigil_conv_u8s8_direct(const int32_t *W, int rows, const uint8_t *base, ptr
     }
     if (vigil_kernel_selected() == VIGIL_KERNEL_AVXVNNI) {
         vigil_conv_u8s8_direct_avxvnni(W, rows, base, pos_stride, positions, offsets, K4, q, Y, ldc);
+        return;
+    }
+    if (vigil_kernel_selected() == VIGIL_KERNEL_AVX2) {
+        vigil_conv_u8s8_direct_avx2(W, rows, base, pos_stride, positions, offsets, K4, q, Y, ldc);
         return;
     }
 #endif

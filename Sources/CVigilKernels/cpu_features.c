@@ -16,6 +16,7 @@
 void vigil_gemm_s8_avx2(const int8_t *, const int8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t, ptrdiff_t);
 void vigil_gemm_s8_kn_avx2(const int32_t *, const int8_t *, ptrdiff_t, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t);
 void vigil_gemm_u8s8_k4_avxvnni(const int32_t *, const uint8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t);
+void vigil_gemm_u8s8_k4_avx2(const int32_t *, const uint8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t);
 void vigil_gemm_u8s8_k4_avx512vnni(const int32_t *, const uint8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t);
 void vigil_pack_quads_u8_avx512(const int8_t *, ptrdiff_t, int, int, uint8_t *);
 void vigil_pack_quads_u8_generic(const int8_t *, ptrdiff_t, int, int, uint8_t *);
@@ -47,8 +48,11 @@ int vigil_kernel_supported(vigil_kernel_variant v) {
         return (a >> 4) & 1;  // CPUID.(EAX=7,ECX=1):EAX[4] AVX-VNNI
     }
     case VIGIL_KERNEL_AVX512VNNI: {
-        // Every kernel of the avxvnni variant runs here too, so AVX-VNNI is required as well.
-        if (!vigil_kernel_supported(VIGIL_KERNEL_AVXVNNI)) return 0;
+        // EVEX VPDPBUSD on 512- and 256-bit vectors (AVX512-VNNI + VL); AVX-VNNI (the VEX form) is not
+        // needed: no kernel this variant dispatches to uses it (Tools/kernels/check-isa.sh checks the
+        // objects), so servers with AVX-512 VNNI and no AVX-VNNI (Cascade Lake, Ice Lake, Zen 4) get
+        // it. The AVX2 helpers it shares (pooling, layout copies) need AVX2.
+        if (!vigil_kernel_supported(VIGIL_KERNEL_AVX2)) return 0;
         unsigned a, b, c, d;
         if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
         const int f = (b >> 16) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1, vnni = (c >> 11) & 1;
@@ -137,7 +141,7 @@ void vigil_gemm_s8(const int8_t *A, const int8_t *B, int rows, int cols, int K,
 
 int vigil_gemm_s8_kn_preferred(void) {
     const vigil_kernel_variant v = vigil_kernel_selected();
-    return v == VIGIL_KERNEL_AVX2 || v == VIGIL_KERNEL_NEON || v == VIGIL_KERNEL_DOTPROD || v == VIGIL_KERNEL_I8MM;
+    return v == VIGIL_KERNEL_NEON || v == VIGIL_KERNEL_DOTPROD || v == VIGIL_KERNEL_I8MM;
 }
 
 void vigil_gemm_s8_kn(const int32_t *A, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
@@ -161,13 +165,16 @@ int vigil_kernel_has_vnni(void) {
     return v == VIGIL_KERNEL_AVXVNNI || v == VIGIL_KERNEL_AVX512VNNI;
 }
 
-int vigil_gemm_u8s8_k4_preferred(void) { return vigil_kernel_has_vnni(); }
+// Every x86 variant runs convolutions on the quad layout: AVX2 through the exact VPMADDWD form of
+// the VPDPBUSD step (x86/dpbusd_avx2.h).
+int vigil_gemm_u8s8_k4_preferred(void) { return vigil_kernel_has_avx2(); }
 
 void vigil_gemm_u8s8_k4(const int32_t *A, const uint8_t *U, int rows, int cols, int K4,
                         const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
 #if defined(__x86_64__)
     if (vigil_kernel_selected() == VIGIL_KERNEL_AVX512VNNI) { vigil_gemm_u8s8_k4_avx512vnni(A, U, rows, cols, K4, q, C, ldc); return; }
     if (vigil_kernel_has_vnni()) { vigil_gemm_u8s8_k4_avxvnni(A, U, rows, cols, K4, q, C, ldc); return; }
+    if (vigil_kernel_has_avx2()) { vigil_gemm_u8s8_k4_avx2(A, U, rows, cols, K4, q, C, ldc); return; }
 #endif
     vigil_gemm_u8s8_k4_generic(A, U, rows, cols, K4, q, C, ldc);
 }

@@ -13,11 +13,11 @@ extern "C" {
 /// Kernel variants. Which exist depends on the architecture the library was built for.
 typedef enum {
     VIGIL_KERNEL_GENERIC = 0,
-    VIGIL_KERNEL_AVX2 = 1,      // x86-64 with AVX2 (VPMADDWD on sign-extended int8)
+    VIGIL_KERNEL_AVX2 = 1,      // x86-64 with AVX2 (VPMADDWD: exact u8 x s8 dot steps, x86/dpbusd_avx2.h)
     VIGIL_KERNEL_NEON = 2,      // AArch64 Advanced SIMD (Cortex-A72: SMULL/SMLAL, SADALP)
     VIGIL_KERNEL_DOTPROD = 3,   // AArch64 with the dot-product extension (Cortex-A76: SDOT)
     VIGIL_KERNEL_AVXVNNI = 4,   // x86-64 with AVX-VNNI (VPDPBUSD on unsigned-shifted activations)
-    VIGIL_KERNEL_AVX512VNNI = 5, // AVX-VNNI plus AVX512-VNNI/BW/VL: the direct convolution on 512-bit registers
+    VIGIL_KERNEL_AVX512VNNI = 5, // AVX512-VNNI/BW/VL (EVEX VPDPBUSD; AVX-VNNI not needed): 512-bit kernels
     VIGIL_KERNEL_I8MM = 6,      // AArch64 with the int8 matrix-multiply extension (SMMLA GEMM; the rest as dotprod)
     VIGIL_KERNEL_COUNT = 7
 } vigil_kernel_variant;

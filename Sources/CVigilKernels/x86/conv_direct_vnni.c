@@ -1,4 +1,5 @@
-// Direct convolution with AVX-VNNI: a tile of 16 output channels (two registers of 8 int32 lanes)
+// Direct convolution with AVX-VNNI, and with AVX2 through the exact two-VPMADDWD form of the
+// VPDPBUSD step (dpbusd_avx2.h): a tile of 16 output channels (two registers of 8 int32 lanes)
 // by 4 output positions. Per reduction quad, the 4 activation bytes of each position are
 // broadcast and VPDPBUSD multiplies them with the 16 channels' weight quads — no im2col buffer,
 // and the weights are read once per tile. Exact integer arithmetic, so bit-identical with
@@ -7,6 +8,7 @@
 #include "vigil_kernels.h"
 #include <immintrin.h>
 #include <string.h>
+#include "dpbusd_avx2.h"
 
 /// Requantization constants of 8 consecutive channels, one per lane.
 typedef struct {
@@ -78,51 +80,16 @@ __attribute__((target("avx2"))) static inline void store_lanes(__m256i y0, __m25
         for (int j = 0; j < valid; j++) memcpy(Y + j * ldc, &out[j], (size_t)np);
 }
 
-__attribute__((target("avx2,avxvnni")))
-void vigil_conv_u8s8_direct_avxvnni(const int32_t *W, int rows, const uint8_t *base, ptrdiff_t pos_stride,
-                                    int positions, const int32_t *offsets, int K4, const vigil_requant_rows *q,
-                                    int8_t *Y, ptrdiff_t ldc) {
-    for (int r0 = 0; r0 < rows; r0 += 16) {
-        const int32_t *wb = W + (ptrdiff_t)(r0 / 16) * K4 * 16;
-        const lanes_requant l0 = lanes_setup(q, r0, rows), l1 = lanes_setup(q, r0 + 8, rows);
-        const int v0 = rows - r0 < 8 ? rows - r0 : 8, v1 = rows - r0 - 8 < 0 ? 0 : (rows - r0 - 8 < 8 ? rows - r0 - 8 : 8);
-        for (int p0 = 0; p0 < positions; p0 += 4) {
-            const int np = positions - p0 < 4 ? positions - p0 : 4;
-            // Missing positions of the last tile re-read the last valid one; their results are dropped.
-            const uint8_t *a0 = base + (ptrdiff_t)p0 * pos_stride;
-            const uint8_t *a1 = a0 + (np > 1 ? pos_stride : 0);
-            const uint8_t *a2 = a0 + (np > 2 ? 2 : np - 1) * pos_stride;
-            const uint8_t *a3 = a0 + (np > 3 ? 3 : np - 1) * pos_stride;
-            __m256i s00 = _mm256_setzero_si256(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
-            const int32_t *w = wb;
-            for (int k = 0; k < K4; k++, w += 16) {
-                const __m256i w0 = _mm256_loadu_si256((const __m256i *)w), w1 = _mm256_loadu_si256((const __m256i *)(w + 8));
-                const ptrdiff_t o = offsets[k];
-                int32_t u;
-                memcpy(&u, a0 + o, 4);
-                __m256i b = _mm256_set1_epi32(u);
-                s00 = _mm256_dpbusd_avx_epi32(s00, b, w0);
-                s01 = _mm256_dpbusd_avx_epi32(s01, b, w1);
-                memcpy(&u, a1 + o, 4);
-                b = _mm256_set1_epi32(u);
-                s10 = _mm256_dpbusd_avx_epi32(s10, b, w0);
-                s11 = _mm256_dpbusd_avx_epi32(s11, b, w1);
-                memcpy(&u, a2 + o, 4);
-                b = _mm256_set1_epi32(u);
-                s20 = _mm256_dpbusd_avx_epi32(s20, b, w0);
-                s21 = _mm256_dpbusd_avx_epi32(s21, b, w1);
-                memcpy(&u, a3 + o, 4);
-                b = _mm256_set1_epi32(u);
-                s30 = _mm256_dpbusd_avx_epi32(s30, b, w0);
-                s31 = _mm256_dpbusd_avx_epi32(s31, b, w1);
-            }
-            int8_t *y = Y + (ptrdiff_t)r0 * ldc + p0;
-            store_lanes(lanes_requantize(s00, &l0), lanes_requantize(s10, &l0), lanes_requantize(s20, &l0),
-                        lanes_requantize(s30, &l0), np, v0, y, ldc);
-            if (v1 > 0)
-                store_lanes(lanes_requantize(s01, &l1), lanes_requantize(s11, &l1), lanes_requantize(s21, &l1),
-                            lanes_requantize(s31, &l1), np, v1, y + 8 * ldc, ldc);
-        }
-    }
-}
+#define VIGIL_Q_ATTR __attribute__((target("avx2,avxvnni")))
+#define VIGIL_Q_DOT(acc, u, w) _mm256_dpbusd_avx_epi32(acc, u, w)
+#define VIGIL_Q_NAME(x) x##_avxvnni
+#include "conv_direct_body.h"
+#undef VIGIL_Q_ATTR
+#undef VIGIL_Q_DOT
+#undef VIGIL_Q_NAME
+
+#define VIGIL_Q_ATTR __attribute__((target("avx2")))
+#define VIGIL_Q_DOT(acc, u, w) vigil_dpbusd_avx2(acc, u, w)
+#define VIGIL_Q_NAME(x) x##_avx2
+#include "conv_direct_body.h"
 #endif
