@@ -22,6 +22,8 @@ static int direct_folded;
 
 static int check_direct(int trial, int *checked) {
     int cin = 1 + next() % 20, cout = 1 + next() % (trial % 3 == 0 ? 72 : 40), kh = trial % 2 ? 1 : 1 + next() % 3, kw = 1 + next() % 9;
+    /* Now and then a long reduction (K4 past 256, as in 3x3 layers over 120+ channels) */
+    if (trial % 25 == 12) { cin = 120 + next() % 20; kh = 2 + next() % 2; }
     int ih = kh == 1 && trial % 4 == 1 ? 1 : kh + next() % 6, iw = kw + next() % 40;
     int sh = 1 + next() % 2, sw = 1 + next() % 3, pt = next() % 3, pl = next() % 4, pb = next() % 3, pr = next() % 4;
     int dh = 1 + (kh > 1 ? next() % 2 : 0), dw = 1;
@@ -492,10 +494,12 @@ int main(void) {
         int rows = 1 + next() % 19, cols = 1 + next() % (trial % 4 == 0 ? 200 : 23), K = 1 + next() % 300;
         /* The last 12: the AVX512-VNNI GEMM's contiguous panel copy (cols a multiple of 512, at least
          * 16 rows, K4 <= 128), including K4 = 128 and past it; cols 1030 (not a multiple of 512) takes the strided path
-         * with a partial last panel. */
+         * with a partial last panel; two with K4 > 256. */
         if (trial >= 400) {
             rows = trial % 2 ? 16 + next() % 9 : 60 + next() % 12; cols = trial % 3 == 0 ? 1024 : (trial % 3 == 1 ? 512 : 1030);
             K = trial == 400 ? 512 : (trial == 401 ? 516 : 1 + next() % 520);
+            /* Two long reductions (K4 > 256, as in 1x1 layers over 1,024+ channels). */
+            if (trial == 402 || trial == 403) K = 1025 + (int)(next() % 200);
         }
         int8_t *A = malloc(rows * K), *B = malloc(cols * K), *C0 = malloc(rows * cols), *C1 = malloc(rows * cols);
         int extreme = trial % 5 == 0;
