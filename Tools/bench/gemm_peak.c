@@ -15,10 +15,13 @@ static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t);
 
 #define PEAK_ITERS 4000000L
 /* 16 named accumulators so that they stay in registers at -O2 (an array loop is not unrolled and
- * would go through memory). */
-#define CHAINS16(T, ZERO, STEP, FOLD, MACS)                                                         \
-    T a0 = ZERO, a1 = ZERO, a2 = ZERO, a3 = ZERO, a4 = ZERO, a5 = ZERO, a6 = ZERO, a7 = ZERO;      \
-    T a8 = ZERO, a9 = ZERO, a10 = ZERO, a11 = ZERO, a12 = ZERO, a13 = ZERO, a14 = ZERO, a15 = ZERO; \
+ * would go through memory). Each starts from its own value: chains that start equal and take the
+ * same steps are one computation to the compiler, which kept one of them (gcc 12: one VPDPBUSD or
+ * VPMADDWD per iteration, counted as 16, so the "peak" was one chain's latency times 16). */
+#define CHAINS16(T, INIT, STEP, FOLD, MACS)                                                         \
+    T a0 = INIT(0), a1 = INIT(1), a2 = INIT(2), a3 = INIT(3), a4 = INIT(4), a5 = INIT(5);           \
+    T a6 = INIT(6), a7 = INIT(7), a8 = INIT(8), a9 = INIT(9), a10 = INIT(10), a11 = INIT(11);      \
+    T a12 = INIT(12), a13 = INIT(13), a14 = INIT(14), a15 = INIT(15);                              \
     double t = now();                                                                              \
     for (long n = 0; n < PEAK_ITERS; n++) {                                                       \
         a0 = STEP(a0); a1 = STEP(a1); a2 = STEP(a2); a3 = STEP(a3); a4 = STEP(a4); a5 = STEP(a5);    \
@@ -34,21 +37,19 @@ static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t);
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) static double peak_avx512vnni(void) {
     const __m512i b = _mm512_set1_epi8(1), c = _mm512_set1_epi8(2);
 #define STEP512(x) _mm512_dpbusd_epi32(x, b, c)
-    CHAINS16(__m512i, _mm512_setzero_si512(), STEP512, _mm512_add_epi32, 64)  /* 64 MACs per VPDPBUSD zmm */
+    CHAINS16(__m512i, _mm512_set1_epi32, STEP512, _mm512_add_epi32, 64)  /* 64 MACs per VPDPBUSD zmm */
 }
 
+/* With 256-bit registers the 16 chains take all 16 of them, so the steps use the chain itself as
+ * every operand (a constant operand would be a 17th register and push the chains to the stack). */
 __attribute__((target("avx2,avxvnni"))) static double peak_avxvnni(void) {
-    const __m256i b = _mm256_set1_epi8(1), c = _mm256_set1_epi8(2);
-#define STEPVNNI(x) _mm256_dpbusd_avx_epi32(x, b, c)
-    CHAINS16(__m256i, _mm256_setzero_si256(), STEPVNNI, _mm256_add_epi32, 32)  /* 32 MACs per VPDPBUSD ymm */
+#define STEPVNNI(x) _mm256_dpbusd_avx_epi32(x, x, x)
+    CHAINS16(__m256i, _mm256_set1_epi32, STEPVNNI, _mm256_add_epi32, 32)  /* 32 MACs per VPDPBUSD ymm */
 }
 
 __attribute__((target("avx2"))) static double peak_avx2(void) {
-    const __m256i c = _mm256_set1_epi16(2);
-    /* The product must depend on the chain: VPMADDWD of two constants is hoisted out of the loop,
-     * which left VPADDD alone and "measured" several times the real peak. */
-#define STEPAVX2(x) _mm256_add_epi32(x, _mm256_madd_epi16(x, c))
-    CHAINS16(__m256i, _mm256_setzero_si256(), STEPAVX2, _mm256_add_epi32, 16)  /* 16 MACs per VPMADDWD */
+#define STEPAVX2(x) _mm256_madd_epi16(x, x)  /* the multiplier port is the bound: no VPADDD (a temporary would be a 17th register) */
+    CHAINS16(__m256i, _mm256_set1_epi32, STEPAVX2, _mm256_add_epi32, 16)  /* 16 MACs per VPMADDWD */
 }
 
 static double best_of(double (*f)(void), int n) {
