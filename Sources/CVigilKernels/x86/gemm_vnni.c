@@ -90,11 +90,46 @@ __attribute__((target("avx2"))) static void split_rows(const int32_t *A, int K4,
     }
 }
 
+/// Requantization constants of one row for shifts >= 33 (row16_store's fast path), prepared once
+/// per block of rows instead of once per tile.
+typedef struct {
+    __m256i m, round;
+    __m128i shift;
+} row_rq;
+
+/// The high halves of the 64-bit products, rounded and shifted: int32 results before the zero point.
+__attribute__((target("avx2"), always_inline)) static inline __m256i rq_fast8(__m256i a, const row_rq *c) {
+    const __m256i e = _mm256_mul_epi32(a, c->m), o = _mm256_mul_epi32(_mm256_srli_epi64(a, 32), c->m);
+    return _mm256_sra_epi32(_mm256_add_epi32(_mm256_blend_epi32(_mm256_srli_epi64(e, 32), o, 0xAA), c->round), c->shift);
+}
+
+/// Two rows' 16 positions through the fast path, packed together: one byte pack, one permutation
+/// and one clamp for both rows (row16_store does each per row).
+__attribute__((target("avx2"), always_inline)) static inline void row16_store_pair(
+    __m256i a0, __m256i a1, __m256i b0, __m256i b1, const row_rq *ca, const row_rq *cb, const vigil_requant_rows *q,
+    int8_t *out_a, int8_t *out_b, int n) {
+    const __m256i zp = _mm256_set1_epi16((short)q->zero_point);
+    const __m256i wa = _mm256_adds_epi16(_mm256_packs_epi32(rq_fast8(a0, ca), rq_fast8(a1, ca)), zp);
+    const __m256i wb = _mm256_adds_epi16(_mm256_packs_epi32(rq_fast8(b0, cb), rq_fast8(b1, cb)), zp);
+    // Dwords per 128-bit lane: a 0-3, a 8-11, b 0-3, b 8-11 | a 4-7, a 12-15, b 4-7, b 12-15.
+    __m256i y = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(wa, wb), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    y = _mm256_min_epi8(_mm256_max_epi8(y, _mm256_set1_epi8((char)q->lo)), _mm256_set1_epi8((char)q->hi));
+    if (n == 16) {
+        _mm_storeu_si128((__m128i *)out_a, _mm256_castsi256_si128(y));
+        _mm_storeu_si128((__m128i *)out_b, _mm256_extracti128_si256(y, 1));
+    } else {
+        int8_t tmp[32];
+        _mm256_storeu_si256((__m256i *)tmp, y);
+        memcpy(out_a, tmp, (size_t)n);
+        memcpy(out_b, tmp + 16, (size_t)n);
+    }
+}
+
 /// nr (1..4) rows from S row j by `nv` (1 or 2) vectors of 8 positions, n of them valid.
 __attribute__((target("avx2"), always_inline)) static inline void tile_split(const int32_t *S, int K4, int j, int nr, int nv,
                                                                              const uint8_t *u, ptrdiff_t stride, int n,
                                                                              const vigil_requant_rows *q, int r, int8_t *out,
-                                                                             ptrdiff_t ldc) {
+                                                                             ptrdiff_t ldc, const row_rq *rq) {
     // Missing rows of a partial tile read zero pairs (the buffer holds 16 rows) and are not stored.
     const int32_t *w0 = S + (ptrdiff_t)j * K4 * 2, *w1 = w0 + K4 * 2, *w2 = w1 + K4 * 2, *w3 = w2 + K4 * 2;
     __m256i a00 = _mm256_set1_epi32(q->bias[r]), a01 = a00;
@@ -128,6 +163,11 @@ __attribute__((target("avx2"), always_inline)) static inline void tile_split(con
         VIGIL_SPLIT_ROW(w3, a30, a31)
 #undef VIGIL_SPLIT_ROW
     }
+    if (rq && nr == 4) {  // every row of the block on the fast path
+        row16_store_pair(a00, a01, a10, a11, rq, rq + 1, q, out, out + ldc, n);
+        row16_store_pair(a20, a21, a30, a31, rq + 2, rq + 3, q, out + 2 * ldc, out + 3 * ldc, n);
+        return;
+    }
     row16_store(a00, a01, q, r, out, n);
     if (nr > 1) row16_store(a10, a11, q, r + 1, out + ldc, n);
     if (nr > 2) row16_store(a20, a21, q, r + 2, out + 2 * ldc, n);
@@ -136,15 +176,15 @@ __attribute__((target("avx2"), always_inline)) static inline void tile_split(con
 
 __attribute__((target("avx2"))) static void tile_split16(const int32_t *S, int K4, int j, int nr, const uint8_t *u,
                                                           ptrdiff_t stride, int n, const vigil_requant_rows *q, int r,
-                                                          int8_t *out, ptrdiff_t ldc) {
-    tile_split(S, K4, j, nr, 2, u, stride, n, q, r, out, ldc);
+                                                          int8_t *out, ptrdiff_t ldc, const row_rq *rq) {
+    tile_split(S, K4, j, nr, 2, u, stride, n, q, r, out, ldc, rq);
 }
 
 /// The last panel of at most 8 positions (7 x 7 planes: 49 = 3 x 16 + 1) on one vector.
 __attribute__((target("avx2"))) static void tile_split8(const int32_t *S, int K4, int j, int nr, const uint8_t *u,
                                                          ptrdiff_t stride, int n, const vigil_requant_rows *q, int r,
-                                                         int8_t *out, ptrdiff_t ldc) {
-    tile_split(S, K4, j, nr, 1, u, stride, n, q, r, out, ldc);
+                                                         int8_t *out, ptrdiff_t ldc, const row_rq *rq) {
+    tile_split(S, K4, j, nr, 1, u, stride, n, q, r, out, ldc, rq);
 }
 
 __attribute__((target("avx2")))
@@ -158,14 +198,24 @@ void vigil_gemm_u8s8_k4_avx2(const int32_t *A, const uint8_t *U, int rows, int c
     for (int r0 = 0; r0 < rows; r0 += SPLIT_ROWS) {
         const int nb = rows - r0 < SPLIT_ROWS ? rows - r0 : SPLIT_ROWS;
         split_rows(A, K4, r0, nb, S);
+        row_rq R[SPLIT_ROWS];
+        int fast = 1;
+        for (int j = 0; j < nb; j++) {
+            const int32_t sh = q->shift[r0 + j];
+            if (sh < 33) { fast = 0; break; }
+            R[j].m = _mm256_set1_epi64x(q->multiplier[r0 + j]);
+            R[j].round = _mm256_set1_epi32(1 << (sh - 33));
+            R[j].shift = _mm_cvtsi32_si128(sh - 32);
+        }
         for (int c0 = 0; c0 < cols; c0 += 16) {
             const int n = cols - c0 < 16 ? cols - c0 : 16;
             for (int j = 0; j < nb; j += 4) {
                 const int nr = nb - j < 4 ? nb - j : 4;
                 const uint8_t *u = U + (ptrdiff_t)c0 * 4;
                 int8_t *out = C + (ptrdiff_t)(r0 + j) * ldc + c0;
-                if (n > 8) tile_split16(S, K4, j, nr, u, (ptrdiff_t)cols * 4, n, q, r0 + j, out, ldc);
-                else tile_split8(S, K4, j, nr, u, (ptrdiff_t)cols * 4, n, q, r0 + j, out, ldc);
+                const row_rq *rq = fast ? R + j : NULL;
+                if (n > 8) tile_split16(S, K4, j, nr, u, (ptrdiff_t)cols * 4, n, q, r0 + j, out, ldc, rq);
+                else tile_split8(S, K4, j, nr, u, (ptrdiff_t)cols * 4, n, q, r0 + j, out, ldc, rq);
             }
         }
     }
