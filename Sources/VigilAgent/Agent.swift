@@ -34,11 +34,11 @@ public final class Agent: Sendable {
         var slots: [String: ModelSlot] = [:]
         for p in config.pipelines {
             guard let path = p.model else { continue }
-            let model = try LoadedModel(path: path, trustedKeys: config.trustedKeys)
+            let model = try LoadedModel(path: path, trustedKeys: config.trustedKeys, threads: p.threads)
             logger.info("model loaded", metadata: [
                 "pipeline": "\(p.name)", "model": "\(model.identity.id)", "version": "\(model.identity.version)",
                 "digest": "\(model.identity.digest ?? "")", "signature": "\(model.signatureStatus)",
-                "load_us": "\(model.loadMicroseconds)",
+                "load_us": "\(model.loadMicroseconds)", "threads": "\(model.threads)",
             ])
             slots[p.name] = ModelSlot(model)
         }
@@ -192,8 +192,9 @@ final class ModelReloader: @unchecked Sendable {  // `trustedKeys` and `paths` o
             matched += 1
             let path = paths[name] ?? slot.path
             do {
-                let new = try LoadedModel(path: path, trustedKeys: trustedKeys)
+                // Same threads as the running model: a change of `threads` waits for a restart.
                 let old = slot.current
+                let new = try LoadedModel(path: path, trustedKeys: trustedKeys, threads: old.threads)
                 guard new.inputCount == old.inputCount else {
                     throw AgentError(.model, "\(path): input of \(new.inputCount) values, the running model takes \(old.inputCount); restart the agent for that")
                 }

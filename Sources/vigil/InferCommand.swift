@@ -16,8 +16,9 @@ struct InferCommand: ParsableCommand {
             Extra outputs of multi-output models go to OUT.1.npy, OUT.2.npy, ...; a model with several \
             inputs takes one --input per input, in order, each with the same N.
 
-            Example:
+            Examples:
               vigil infer Models/ecg-rhythm/model.vigil --input Models/ecg-rhythm/eval.npy --output scores.npy
+              vigil infer imaging.vigil --input slices.npy --output p.npy --threads 4
             """
     )
 
@@ -25,6 +26,11 @@ struct InferCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Input samples (.npy); repeat for each model input.") var input: [String]
     @Option(name: .shortAndLong, help: "Where to write the outputs (.npy).") var output: String
     @Option(help: "Refuse the model unless its signature verifies against the public keys (*.pub) in this directory.") var trustedKeys: String?
+    @Option(help: "Intra-op threads: conv, depthwise and fully connected kernels split their output across T threads (outputs identical to T = 1; worth it on large models only).") var threads = 1
+
+    func validate() throws {
+        guard (1...256).contains(threads) else { throw ValidationError("--threads \(threads): must be between 1 and 256") }
+    }
 
     func run() throws {
         let file: ModelFile
@@ -35,7 +41,7 @@ struct InferCommand: ParsableCommand {
             guard case .verified = verdict else { throw fail("\(model): refused: signature \(verdict)", Exit.untrusted) }
         }
         let interp: Interpreter
-        do { interp = try Interpreter(model: file.model) } catch { throw fail("\(model): \(error)") }
+        do { interp = try Interpreter(model: file.model, threads: threads) } catch { throw fail("\(model): \(error)") }
         guard interp.inputCount == input.count else {
             throw fail("\(model) has \(interp.inputCount) input(s); got \(input.count) --input file(s)")
         }

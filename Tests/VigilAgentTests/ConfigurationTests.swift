@@ -41,6 +41,31 @@ import Testing
         #expect(c.mqtt.broker == "mqtt://10.0.0.2:1884")
         #expect(c.cloud.url == "https://fhir.example.org/fhir" && c.cloud.batchSize == 20)
         #expect(c.vitalsIntervalSeconds == 0.5)
+        #expect(c.pipelines[0].threads == 1)
+    }
+
+    /// `threads` per pipeline: 1...64, and only where there is a model to run.
+    @Test func pipelineThreads() throws {
+        let two = Self.valid.replacingOccurrences(of: "    normalize: mean\n", with: "    normalize: mean\n    threads: 2\n")
+        #expect(try AgentConfiguration.parse(two, file: "v.yaml").pipelines[0].threads == 2)
+        for bad in ["0", "65", "two"] {
+            let text = Self.valid.replacingOccurrences(of: "    normalize: mean\n", with: "    normalize: mean\n    threads: \(bad)\n")
+            do {
+                _ = try AgentConfiguration.parse(text, file: "v.yaml")
+                Issue.record("threads: \(bad) was accepted")
+            } catch {
+                #expect(error.key == "pipelines[0].threads" && error.description.contains("an integer in 1...64"), "\(error)")
+            }
+        }
+        let noModel = Self.valid
+            .replacingOccurrences(of: "    model: /models/ecg.vigil\n", with: "    threads: 2\n")
+            .replacingOccurrences(of: "    alarms:\n      - label: tachy\n        threshold: 0.9\n        windows: 4\n", with: "")
+        do {
+            _ = try AgentConfiguration.parse(noModel, file: "v.yaml")
+            Issue.record("threads without a model was accepted")
+        } catch {
+            #expect(error.key == "pipelines[0].threads" && error.description.contains("no threads without a model"), "\(error)")
+        }
     }
 
     /// Each broken variant must fail naming the key, the line, the value and what was expected.

@@ -31,6 +31,14 @@ import Testing
         #expect(running.reloadPlan(to: new).restartRequired == plan.restartRequired)
     }
 
+    /// The model's threads are set when its interpreter is made: a change waits for a restart.
+    @Test func threadsChangeNeedsARestart() throws {
+        let old = try AgentConfiguration.parse(ConfigurationTests.valid, file: "v.yaml")
+        let text = ConfigurationTests.valid.replacingOccurrences(of: "    normalize: mean\n", with: "    normalize: mean\n    threads: 2\n")
+        let plan = old.reloadPlan(to: try AgentConfiguration.parse(text, file: "v.yaml"))
+        #expect(plan.restartRequired == ["pipelines[0].threads"] && plan.modelPaths.isEmpty)
+    }
+
     @Test func trustedKeysAndPipelineStructure() throws {
         let old = try AgentConfiguration.parse(ConfigurationTests.valid, file: "v.yaml")
         var new = old

@@ -67,6 +67,18 @@ import VigilIO
         #expect(try NPY.read(contentsOf: a) == NPY.read(contentsOf: b))
     }
 
+    /// --threads splits the kernels' outputs across threads; the bytes must not change, and a
+    /// count out of range is refused before any work.
+    @Test func inferWithThreadsGivesTheSameBytes() throws {
+        let a = Self.temp("t1.npy"), b = Self.temp("t3.npy")
+        #expect(try Self.vigil(["infer", Self.model, "--input", Self.input, "--output", a.path]).status == 0)
+        let r = try Self.vigil(["infer", Self.model, "--input", Self.input, "--output", b.path, "--threads", "3"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(try Data(contentsOf: a) == Data(contentsOf: b))
+        let bad = try Self.vigil(["infer", Self.model, "--input", Self.input, "--output", b.path, "--threads", "0"])
+        #expect(bad.status != 0 && bad.err.contains("--threads 0: must be between 1 and 256"), "\(bad.err)")
+    }
+
     @Test func inferRejectsWrongShapeWithClearError() throws {
         let bad = Self.temp("bad.npy")
         try NPY.write(NPYArray(float32: [Float](repeating: 0, count: 2 * 700), shape: [2, 700]), to: bad)

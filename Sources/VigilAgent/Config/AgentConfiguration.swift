@@ -87,6 +87,10 @@ public struct AgentConfiguration: Sendable, Equatable {
         /// Whether to publish waveform batches for live display (QoS 0).
         public var publishWaveform: Bool
         public var alarms: [ModelAlarm]
+        /// Intra-op threads of the pipeline's model (convolution, depthwise and fully connected
+        /// kernels split their output; results identical to one thread). Default 1: the bedside
+        /// board shares its cores with the rest of the agent, and small models get slower with more.
+        public var threads: Int = 1
     }
 
     public struct MQTT: Sendable, Equatable {
@@ -176,7 +180,7 @@ extension AgentConfiguration {
 
         var pipelines: [Pipeline] = []
         for p in try root["pipelines"].list() {
-            try p.mapping(allowed: ["name", "kind", "source", "channel", "folder", "model", "window", "hop", "normalize", "waveform", "alarms"])
+            try p.mapping(allowed: ["name", "kind", "source", "channel", "folder", "model", "window", "hop", "normalize", "waveform", "alarms", "threads"])
             let kind = try p["kind"].choice(PipelineKind.self)
             var alarms: [ModelAlarm] = []
             for a in try p["alarms"].list() {
@@ -196,7 +200,8 @@ extension AgentConfiguration {
                 hop: try p["hop"].optionalInt(in: 1...10_000_000, "samples"),
                 normalize: try p["normalize"].optionalChoice(Normalize.self) ?? .none,
                 publishWaveform: try p["waveform"].optionalBool() ?? false,
-                alarms: alarms)
+                alarms: alarms,
+                threads: try p["threads"].optionalInt(in: 1...64, "intra-op threads of the model") ?? 1)
             switch kind {
             case .ecg, .ppg:
                 if kind == .ppg, pipe.model != nil { throw p["model"].error("no model: ppg pipelines compute SpO2 and pulse rate") }
@@ -209,6 +214,7 @@ extension AgentConfiguration {
                 guard pipe.model != nil else { throw p["model"].error("the imaging model (.vigil)") }
             }
             if !alarms.isEmpty, pipe.model == nil { throw p["alarms"].error("no alarms without a model") }
+            if pipe.threads != 1, pipe.model == nil { throw p["threads"].error("no threads without a model") }
             guard !pipelines.contains(where: { $0.name == pipe.name }) else { throw p["name"].error("a name no other pipeline has") }
             pipelines.append(pipe)
         }

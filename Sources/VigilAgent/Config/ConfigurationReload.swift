@@ -39,6 +39,7 @@ extension AgentConfiguration {
                 note("\(at).normalize", a.normalize != b.normalize)
                 note("\(at).waveform", a.publishWaveform != b.publishWaveform)
                 note("\(at).alarms", a.alarms != b.alarms)
+                note("\(at).threads", a.threads != b.threads)
                 if a.model != b.model {
                     // A pipeline gains or loses its model only at a restart (its tasks are built for it).
                     if let path = b.model, a.model != nil { plan.modelPaths[a.name] = path } else { note("\(at).model", true) }

@@ -24,8 +24,8 @@ public final class LoadedModel {
     private let interpreter: Interpreter
 
     /// Loads `path`; when `trustedKeys` is set, a model whose signature does not verify against one
-    /// of those keys is refused.
-    public init(path: String, trustedKeys: String?) throws(AgentError) {
+    /// of those keys is refused. `threads`: the interpreter's intra-op threads (1: none started).
+    public init(path: String, trustedKeys: String?, threads: Int = 1) throws(AgentError) {
         let start = ContinuousClock.now
         self.path = path
         do { file = try ModelFile(path: path) } catch { throw AgentError(.model, "\(path): \(error)") }
@@ -42,7 +42,7 @@ public final class LoadedModel {
             signatureStatus = ((try? ModelSignature.info(file.model)) ?? nil).map { "signed \($0.keyID), not checked" } ?? "unsigned"
         }
         do { metadata = try file.metadata() } catch { throw AgentError(.model, "\(path): metadata: \(error)") }
-        do { interpreter = try Interpreter(model: file.model) } catch { throw AgentError(.model, "\(path): \(error)") }
+        do { interpreter = try Interpreter(model: file.model, threads: threads) } catch { throw AgentError(.model, "\(path): \(error)") }
         guard interpreter.inputCount == 1, interpreter.outputCount >= 1 else {
             throw AgentError(.model, "\(path): the agent runs single-input models; this one has \(interpreter.inputCount) inputs")
         }
@@ -61,6 +61,8 @@ public final class LoadedModel {
 
     /// Elements of the input tensor.
     public var inputCount: Int { interpreter.input(0).info.elementCount }
+    /// Intra-op threads the interpreter runs with (fewer than asked only if threads could not start).
+    public var threads: Int { interpreter.threads }
 
     /// Runs one input (already preprocessed, `inputCount` floats) and returns the first output's
     /// scores as floats (int8 outputs dequantized).
