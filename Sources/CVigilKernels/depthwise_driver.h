@@ -36,29 +36,43 @@ VIGIL_DWD_ATTR void VIGIL_DWD_NAME(const int8_t *X, const int8_t *W, const vigil
     vigil_dw_plane p;
     p.P = P; p.s = s; p.nq = l.nq; p.nk = nk; p.off = off; p.wq = wq;
     p.zp = q->zero_point; p.lo = q->lo; p.hi = q->hi; p.T = T;
-    for (int c = 0; c < g->channels; c++) {
-        const int8_t *plane = X + (ptrdiff_t)c * g->in_h * g->in_w;
-        if (lo < hi)
-            for (int r = r0; r < r1; r++)  // s is 1 or 2: sub-plane r & sub, row r >> sub
-                VIGIL_DWD_COPY_XOR(P + (size_t)(r & sub) * l.plane + (size_t)(r >> sub) * l.wp + lo,
-                                   plane + (ptrdiff_t)(r - g->pad_top) * g->in_w + (lo - g->pad_left), hi - lo);
-        for (int mm = 0; mm < g->multiplier; mm++) {
-            const int oc = c * g->multiplier + mm;
+    // The geometry in locals: the byte stores of the copies may alias *g, which would otherwise be
+    // read again for every row.
+    const int channels = g->channels, multiplier = g->multiplier, in_w = g->in_w, out_h = g->out_h, out_w = g->out_w;
+    const ptrdiff_t in_plane = (ptrdiff_t)g->in_h * in_w, out_plane = (ptrdiff_t)out_h * out_w;
+    const ptrdiff_t first = (ptrdiff_t)(r0 - g->pad_top) * in_w + (lo - g->pad_left);
+    // Padded row r goes to sub-plane r & sub (s is 1 or 2), row r >> sub: rows r0, r0 + 1 start
+    // there, and each following row of the same sub-plane one padded row (wp bytes) further.
+    uint8_t *const dst0 = P + (size_t)(r0 & sub) * l.plane + (size_t)(r0 >> sub) * l.wp + lo;
+    uint8_t *const dst1 = P + (size_t)((r0 + 1) & sub) * l.plane + (size_t)((r0 + 1) >> sub) * l.wp + lo;
+    const size_t wp = l.wp;
+    const int t_w = l.wq;  // row width of T
+    for (int c = 0; c < channels; c++) {
+        if (lo < hi && r0 < r1) {
+            const int8_t *row = X + (ptrdiff_t)c * in_plane + first;
+            uint8_t *dst[2] = {dst0, dst1};
+            for (int r = 0; r < r1 - r0; r++, row += in_w) {
+                VIGIL_DWD_COPY_XOR(dst[r & sub], row, hi - lo);
+                dst[r & sub] += wp;
+            }
+        }
+        for (int mm = 0; mm < multiplier; mm++) {
+            const int oc = c * multiplier + mm;
             const int8_t *w = W + (ptrdiff_t)oc * kArea;
             const int32_t sum = vigil_dw_weight_quads(w, g->k_h, g->k_w, kq, wq);
             p.bias = (int32_t)((uint32_t)q->bias[oc] - (uint32_t)(g->input_zero_point + 128) * (uint32_t)sum);
             p.m = q->multiplier[oc];
             p.n = q->shift[oc];
             VIGIL_DWD_PLANE(&p);
-            int8_t *out = Y + (ptrdiff_t)oc * g->out_h * g->out_w;
-            if (l.wq == g->out_w) {
-                VIGIL_DWD_COPY(out, T, g->out_h * g->out_w);
+            int8_t *out = Y + (ptrdiff_t)oc * out_plane;
+            if (t_w == out_w) {
+                VIGIL_DWD_COPY(out, T, (int)out_plane);
             } else {
 #ifdef VIGIL_DWD_COPY_ROWS
-                VIGIL_DWD_COPY_ROWS(out, T, g->out_h, g->out_w, l.wq);
+                VIGIL_DWD_COPY_ROWS(out, T, out_h, out_w, t_w);
 #else
-                for (int oy = 0; oy < g->out_h; oy++)
-                    VIGIL_DWD_COPY(out + (ptrdiff_t)oy * g->out_w, T + (ptrdiff_t)oy * l.wq, g->out_w);
+                const int8_t *t = T;
+                for (int oy = 0; oy < out_h; oy++, out += out_w, t += t_w) VIGIL_DWD_COPY(out, t, out_w);
 #endif
             }
         }

@@ -43,9 +43,10 @@ VIGIL_AVX2 static inline rq_consts rq_setup(const vigil_dw_plane *p) {
 
 /// Requantizes four vectors of 8 accumulators and packs them: per 128-bit lane, 4 results of
 /// each vector in turn (the caller reorders them).
-VIGIL_AVX2 static inline __m256i rq_pack(__m256i a0, __m256i a1, __m256i a2, __m256i a3, const rq_consts *c,
-                                         const vigil_dw_plane *p) {
-    if (c->fast) {
+VIGIL_AVX2 __attribute__((always_inline)) static inline __m256i rq_pack_as(__m256i a0, __m256i a1, __m256i a2, __m256i a3,
+                                                                          const rq_consts *c, const vigil_dw_plane *p,
+                                                                          const int fast) {
+    if (fast) {
         a0 = rq8(a0, c->m, c->round, c->shift); a1 = rq8(a1, c->m, c->round, c->shift);
         a2 = rq8(a2, c->m, c->round, c->shift); a3 = rq8(a3, c->m, c->round, c->shift);
     } else {
@@ -54,6 +55,11 @@ VIGIL_AVX2 static inline __m256i rq_pack(__m256i a0, __m256i a1, __m256i a2, __m
     const __m256i ab = _mm256_adds_epi16(_mm256_packs_epi32(a0, a1), c->zp);
     const __m256i cd = _mm256_adds_epi16(_mm256_packs_epi32(a2, a3), c->zp);
     return _mm256_packs_epi16(ab, cd);
+}
+
+VIGIL_AVX2 __attribute__((always_inline)) static inline __m256i rq_pack(__m256i a0, __m256i a1, __m256i a2, __m256i a3, const rq_consts *c,
+                                                                       const vigil_dw_plane *p) {
+    return rq_pack_as(a0, a1, a2, a3, c, p, c->fast);
 }
 
 VIGIL_AVX2 static inline void clamp_store(__m256i y, const rq_consts *c, int8_t *T) {
@@ -87,64 +93,104 @@ __attribute__((target("avx2,avxvnni"))) static inline void plane_avxvnni(const v
     }
 }
 
-VIGIL_AVX2 static inline void plane_avx2(const vigil_dw_plane *p) {
+/// The AVX2 plane kernel for `nk` quads and the requantization's `fast` case (rq_setup), both
+/// constants where the call is specialized (3x3 kernels, shift >= 33: MobileNetV2's layers), so
+/// that the loop over quads unrolls, the six int16 weight pairs, broadcast once per plane, stay in
+/// registers, and the loop has no branch on the requantization.
+VIGIL_AVX2 __attribute__((always_inline)) static inline void plane_avx2_quads(const vigil_dw_plane *p, const int nk,
+                                                                              const int fast) {
     const rq_consts c = rq_setup(p);
     const __m256i bias = _mm256_set1_epi32(p->bias);
     const __m256i pairs = _mm256_broadcastsi128_si256(_mm_setr_epi8(0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15));
     const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-    // Each weight quad as two int16 pairs: taps 0,1 and taps 2,3.
-    int32_t w01[VIGIL_DW_MAX_QUADS], w23[VIGIL_DW_MAX_QUADS];
-    for (int k = 0; k < p->nk; k++) {
-        const int8_t *b = (const int8_t *)&p->wq[k];
-        w01[k] = (int32_t)(((uint32_t)(uint16_t)(int16_t)b[1] << 16) | (uint16_t)(int16_t)b[0]);
-        w23[k] = (int32_t)(((uint32_t)(uint16_t)(int16_t)b[3] << 16) | (uint16_t)(int16_t)b[2]);
+    // Each weight quad as two int16 pairs, u: taps 0,1 and v: taps 2,3.
+    __m256i u[VIGIL_DW_MAX_QUADS], v[VIGIL_DW_MAX_QUADS];
+    const uint8_t *x[VIGIL_DW_MAX_QUADS];
+    for (int k = 0; k < nk; k++) {
+        const int8_t *w = (const int8_t *)&p->wq[k];
+        u[k] = _mm256_set1_epi32((int32_t)(((uint32_t)(uint16_t)(int16_t)w[1] << 16) | (uint16_t)(int16_t)w[0]));
+        v[k] = _mm256_set1_epi32((int32_t)(((uint32_t)(uint16_t)(int16_t)w[3] << 16) | (uint16_t)(int16_t)w[2]));
+        x[k] = p->P + p->off[k];
     }
-#define VIGIL_MADD(acc, ptr, w) \
-    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(ptr))), w))
+#define VIGIL_MADD(ptr, w) _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(ptr))), w)
+#define VIGIL_PAIR(acc, ptr, k) acc = _mm256_add_epi32(acc, _mm256_add_epi32(VIGIL_MADD(ptr, u[k]), VIGIL_MADD((ptr) + 2, v[k])))
     if (p->s == 1) {
         // Lane j of a load at q0 + phase holds positions q0 + phase + 2j (taps 0,1; at +2 taps 2,3);
         // two 16-position halves per step.
         for (int q0 = 0; q0 < p->nq; q0 += 32) {
             __m256i a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-            const uint8_t *base = p->P + q0;
-            for (int k = 0; k < p->nk; k++) {
-                const __m256i u = _mm256_set1_epi32(w01[k]), v = _mm256_set1_epi32(w23[k]);
-                const uint8_t *b = base + p->off[k];
-                VIGIL_MADD(a0, b, u); VIGIL_MADD(a0, b + 2, v);
-                VIGIL_MADD(a1, b + 1, u); VIGIL_MADD(a1, b + 3, v);
-                VIGIL_MADD(a2, b + 16, u); VIGIL_MADD(a2, b + 18, v);
-                VIGIL_MADD(a3, b + 17, u); VIGIL_MADD(a3, b + 19, v);
+#pragma GCC unroll 4
+            for (int k = 0; k < nk; k++) {
+                const uint8_t *b = x[k] + q0;
+                VIGIL_PAIR(a0, b, k);
+                VIGIL_PAIR(a1, b + 1, k);
+                VIGIL_PAIR(a2, b + 16, k);
+                VIGIL_PAIR(a3, b + 17, k);
             }
-            const __m256i y = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(rq_pack(a0, a1, a2, a3, &c, p), pairs), 0xD8);
+            const __m256i y = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(rq_pack_as(a0, a1, a2, a3, &c, p, fast), pairs), 0xD8);
             clamp_store(y, &c, p->T + q0);
         }
     } else {
         // Lane j of a load at 2 * q0 holds position q0 + j; four runs of 8 positions per step.
         for (int q0 = 0; q0 < p->nq; q0 += 32) {
             __m256i a0 = bias, a1 = bias, a2 = bias, a3 = bias;
-            const uint8_t *base = p->P + 2 * (ptrdiff_t)q0;
-            for (int k = 0; k < p->nk; k++) {
-                const __m256i u = _mm256_set1_epi32(w01[k]), v = _mm256_set1_epi32(w23[k]);
-                const uint8_t *b = base + p->off[k];
-                VIGIL_MADD(a0, b, u); VIGIL_MADD(a0, b + 2, v);
-                VIGIL_MADD(a1, b + 16, u); VIGIL_MADD(a1, b + 18, v);
-                VIGIL_MADD(a2, b + 32, u); VIGIL_MADD(a2, b + 34, v);
-                VIGIL_MADD(a3, b + 48, u); VIGIL_MADD(a3, b + 50, v);
+#pragma GCC unroll 4
+            for (int k = 0; k < nk; k++) {
+                const uint8_t *b = x[k] + 2 * (ptrdiff_t)q0;
+                VIGIL_PAIR(a0, b, k);
+                VIGIL_PAIR(a1, b + 16, k);
+                VIGIL_PAIR(a2, b + 32, k);
+                VIGIL_PAIR(a3, b + 48, k);
             }
-            const __m256i y = _mm256_permutevar8x32_epi32(rq_pack(a0, a1, a2, a3, &c, p), order);
+            const __m256i y = _mm256_permutevar8x32_epi32(rq_pack_as(a0, a1, a2, a3, &c, p, fast), order);
             clamp_store(y, &c, p->T + q0);
         }
     }
+#undef VIGIL_PAIR
 #undef VIGIL_MADD
 }
 
-/// Row copies with 32-byte vectors, then the shared scalar tail.
+VIGIL_AVX2 static inline void plane_avx2(const vigil_dw_plane *p) {
+    if (p->n < 33) plane_avx2_quads(p, p->nk, 0);
+    else if (p->nk == 3) plane_avx2_quads(p, 3, 1);
+    else plane_avx2_quads(p, p->nk, 1);
+}
+
+/// Row copies (d[i] = src[i], XOR 0x80 when `flip`: int8 -> x + 128) with 32-byte vectors and one
+/// last vector that overlaps the previous one, so that no byte is copied one by one; shorter rows
+/// (MobileNetV2's 7-, 14- and 28-wide planes) as two overlapping 16-, 8- or 4-byte moves. Nothing
+/// outside d[0, n) is written: the padded plane's borders and the next output row stay as they are.
 VIGIL_AVX2 static inline void copy_avx2(uint8_t *d, const int8_t *src, int n, int flip) {
-    const __m256i f = _mm256_set1_epi8(flip ? (char)0x80 : 0);
-    int i = 0;
-    for (; i + 32 <= n; i += 32)
-        _mm256_storeu_si256((__m256i *)(d + i), _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(src + i)), f));
-    vigil_dw_copy_tail(d, src, i, n, flip);
+    if (n >= 32) {
+        const __m256i f = _mm256_set1_epi8(flip ? (char)0x80 : 0);
+        for (int i = 0; i + 32 < n; i += 32)
+            _mm256_storeu_si256((__m256i *)(d + i), _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(src + i)), f));
+        _mm256_storeu_si256((__m256i *)(d + n - 32), _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(src + n - 32)), f));
+    } else if (n >= 16) {
+        const __m128i f = _mm_set1_epi8(flip ? (char)0x80 : 0);
+        const __m128i a = _mm_xor_si128(_mm_loadu_si128((const __m128i *)src), f);
+        const __m128i b = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(src + n - 16)), f);
+        _mm_storeu_si128((__m128i *)d, a);
+        _mm_storeu_si128((__m128i *)(d + n - 16), b);
+    } else if (n >= 8) {
+        const uint64_t f = flip ? 0x8080808080808080ull : 0;
+        uint64_t a, b;
+        memcpy(&a, src, 8);
+        memcpy(&b, src + n - 8, 8);
+        a ^= f; b ^= f;
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+        const uint32_t f = flip ? 0x80808080u : 0;
+        uint32_t a, b;
+        memcpy(&a, src, 4);
+        memcpy(&b, src + n - 4, 4);
+        a ^= f; b ^= f;
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else {
+        vigil_dw_copy_tail(d, src, 0, n, flip);
+    }
 }
 
 #define VIGIL_DWD_ATTR VIGIL_AVX2
