@@ -90,6 +90,81 @@ __attribute__((target("avx2"))) static inline void store_lanes(__m256i y0, __m25
 
 #define VIGIL_Q_ATTR __attribute__((target("avx2")))
 #define VIGIL_Q_DOT(acc, u, w) vigil_dpbusd_avx2(acc, u, w)
-#define VIGIL_Q_NAME(x) x##_avx2
+#define VIGIL_Q_NAME(x) x##_avx2_unsplit
 #include "conv_direct_body.h"
+
+// AVX2 with the weights split ahead (as the quad GEMM in gemm_vnni.c): each block of 16 channels
+// has its weight quads split once per call into S[K4][4][8] int32 (even-byte pairs of channels
+// 0-7, odd-byte pairs of 0-7, then the same of 8-15), which VPMADDWD reads straight from memory.
+// Per reduction quad of a 16-channel x 4-position tile: 4 broadcasts and 8 splits of activation
+// quads, 16 VPMADDWD, 16 VPADDD; a last tile of one or two positions computes two. Longer
+// reductions than the buffer holds take the tiles that split as they go.
+enum { DIRECT_SPLIT_K4_MAX = 256 };  // 256 x 4 x 32 bytes = 32 KiB of stack
+
+__attribute__((target("avx2")))
+void vigil_conv_u8s8_direct_avx2(const int32_t *W, int rows, const uint8_t *base, ptrdiff_t pos_stride, int positions,
+                                 const int32_t *offsets, int K4, const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc) {
+    if (K4 > DIRECT_SPLIT_K4_MAX) {
+        vigil_conv_u8s8_direct_avx2_unsplit(W, rows, base, pos_stride, positions, offsets, K4, q, Y, ldc);
+        return;
+    }
+    __m256i S[DIRECT_SPLIT_K4_MAX * 4];
+    const __m256i low = _mm256_set1_epi16(0x00FF);
+    for (int r0 = 0; r0 < rows; r0 += 16) {
+        const int32_t *wb = W + (ptrdiff_t)(r0 / 16) * K4 * 16;
+        for (int k = 0; k < K4; k++) {
+            const __m256i w0 = _mm256_loadu_si256((const __m256i *)(wb + 16 * k));
+            const __m256i w1 = _mm256_loadu_si256((const __m256i *)(wb + 16 * k + 8));
+            S[4 * k] = _mm256_srai_epi16(_mm256_slli_epi16(w0, 8), 8);
+            S[4 * k + 1] = _mm256_srai_epi16(w0, 8);
+            S[4 * k + 2] = _mm256_srai_epi16(_mm256_slli_epi16(w1, 8), 8);
+            S[4 * k + 3] = _mm256_srai_epi16(w1, 8);
+        }
+        const lanes_requant l0 = lanes_setup(q, r0, rows), l1 = lanes_setup(q, r0 + 8, rows);
+        const int v0 = rows - r0 < 8 ? rows - r0 : 8, v1 = rows - r0 - 8 < 0 ? 0 : (rows - r0 - 8 < 8 ? rows - r0 - 8 : 8);
+        for (int p0 = 0; p0 < positions; p0 += 4) {
+            const int np = positions - p0 < 4 ? positions - p0 : 4;
+            // Missing positions of the last tile re-read the last valid one; their results are dropped.
+            const uint8_t *a0 = base + (ptrdiff_t)p0 * pos_stride;
+            const uint8_t *a1 = a0 + (np > 1 ? pos_stride : 0);
+            const uint8_t *a2 = a0 + (np > 2 ? 2 : np - 1) * pos_stride;
+            const uint8_t *a3 = a0 + (np > 3 ? 3 : np - 1) * pos_stride;
+            __m256i s00 = _mm256_setzero_si256(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+            const __m256i *w = S;
+#define VIGIL_DIRECT_POS(a, x0, x1)                                                                       \
+                memcpy(&u, (a) + o, 4);                                                                  \
+                {                                                                                        \
+                    const __m256i b = _mm256_set1_epi32(u);                                              \
+                    const __m256i e = _mm256_and_si256(b, low), d = _mm256_srli_epi16(b, 8);             \
+                    x0 = _mm256_add_epi32(x0, _mm256_add_epi32(_mm256_madd_epi16(e, w[0]), _mm256_madd_epi16(d, w[1]))); \
+                    x1 = _mm256_add_epi32(x1, _mm256_add_epi32(_mm256_madd_epi16(e, w[2]), _mm256_madd_epi16(d, w[3]))); \
+                }
+            if (np > 2) {
+                for (int k = 0; k < K4; k++, w += 4) {
+                    const ptrdiff_t o = offsets[k];
+                    int32_t u;
+                    VIGIL_DIRECT_POS(a0, s00, s01)
+                    VIGIL_DIRECT_POS(a1, s10, s11)
+                    VIGIL_DIRECT_POS(a2, s20, s21)
+                    VIGIL_DIRECT_POS(a3, s30, s31)
+                }
+            } else {  // a last tile of one or two positions (45 = 11 x 4 + 1) computes only those
+                for (int k = 0; k < K4; k++, w += 4) {
+                    const ptrdiff_t o = offsets[k];
+                    int32_t u;
+                    VIGIL_DIRECT_POS(a0, s00, s01)
+                    VIGIL_DIRECT_POS(a1, s10, s11)
+                }
+            }
+#undef VIGIL_DIRECT_POS
+            int8_t *y = Y + (ptrdiff_t)r0 * ldc + p0;
+            const __m256i zero = _mm256_setzero_si256();
+            store_lanes(lanes_requantize(s00, &l0), lanes_requantize(s10, &l0), np > 2 ? lanes_requantize(s20, &l0) : zero,
+                        np > 2 ? lanes_requantize(s30, &l0) : zero, np, v0, y, ldc);
+            if (v1 > 0)
+                store_lanes(lanes_requantize(s01, &l1), lanes_requantize(s11, &l1), np > 2 ? lanes_requantize(s21, &l1) : zero,
+                            np > 2 ? lanes_requantize(s31, &l1) : zero, np, v1, y + 8 * ldc, ldc);
+        }
+    }
+}
 #endif
