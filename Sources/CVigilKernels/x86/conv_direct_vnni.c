@@ -13,15 +13,24 @@
 /// Requantization constants of 8 consecutive channels, one per lane.
 typedef struct {
     __m256i bias, mult, shift_even, shift_odd, round_even, round_odd, off_even, off_odd, lo, hi, zp;
+    // When every channel's shift is >= 33: the 32-bit form of row16_store (gemm_vnni.c), per lane:
+    // (floor(acc * m / 2^32) + 2^(n-33)) >> (n - 32), exact because 2^(n-1) is a multiple of 2^32,
+    // and within int32 (|acc * m| < 2^62), so it needs neither the 64-bit shift nor saturation.
+    int fast;
+    __m256i fast_round, fast_shift, lo32, hi32;
 } lanes_requant;
 
 __attribute__((target("avx2"))) static lanes_requant lanes_setup(const vigil_requant_rows *q, int r0, int rows) {
-    int32_t b[8], m[8];
+    int32_t b[8], m[8], fr[8], fs[8];
     int64_t se[4], so[4], re[4], ro[4], oe[4], oo[4];
+    int fast = 1;
     for (int j = 0; j < 8; j++) {
         const int r = r0 + j, valid = r < rows;
         // Lanes past the last channel requantize 0 with multiplier 0 and are never stored.
-        const int32_t n = valid ? q->shift[r] : 1;
+        const int32_t n = valid ? q->shift[r] : 33;
+        if (n < 33) fast = 0;
+        fr[j] = n >= 33 ? 1 << (n - 33) : 0;
+        fs[j] = n >= 33 ? n - 32 : 0;
         b[j] = valid ? q->bias[r] : 0;
         m[j] = valid ? q->multiplier[r] : 0;
         int64_t *s = j & 1 ? so : se, *rr = j & 1 ? ro : re, *o = j & 1 ? oo : oe;
@@ -41,6 +50,11 @@ __attribute__((target("avx2"))) static lanes_requant lanes_setup(const vigil_req
     l.lo = _mm256_set1_epi64x((long long)q->lo - q->zero_point);
     l.hi = _mm256_set1_epi64x((long long)q->hi - q->zero_point);
     l.zp = _mm256_set1_epi32(q->zero_point);
+    l.fast = fast;
+    l.fast_round = _mm256_loadu_si256((const __m256i *)fr);
+    l.fast_shift = _mm256_loadu_si256((const __m256i *)fs);
+    l.lo32 = _mm256_set1_epi32(q->lo);
+    l.hi32 = _mm256_set1_epi32(q->hi);
     return l;
 }
 
@@ -57,6 +71,13 @@ __attribute__((target("avx2"))) static inline __m256i shift_clamp(__m256i p, __m
 /// 8 int32 results in [lo, hi], lane j = channel r0 + j.
 __attribute__((target("avx2"))) static inline __m256i lanes_requantize(__m256i acc, const lanes_requant *l) {
     acc = _mm256_add_epi32(acc, l->bias);
+    if (l->fast) {
+        const __m256i e = _mm256_mul_epi32(acc, l->mult);
+        const __m256i o = _mm256_mul_epi32(_mm256_srli_epi64(acc, 32), _mm256_srli_epi64(l->mult, 32));
+        const __m256i h = _mm256_blend_epi32(_mm256_srli_epi64(e, 32), o, 0xAA);
+        const __m256i v = _mm256_add_epi32(_mm256_srav_epi32(_mm256_add_epi32(h, l->fast_round), l->fast_shift), l->zp);
+        return _mm256_min_epi32(_mm256_max_epi32(v, l->lo32), l->hi32);
+    }
     __m256i even = _mm256_add_epi64(_mm256_mul_epi32(acc, l->mult), l->round_even);
     __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(acc, 32), _mm256_srli_epi64(l->mult, 32)), l->round_odd);
     even = shift_clamp(even, l->shift_even, l->off_even, l->lo, l->hi);
