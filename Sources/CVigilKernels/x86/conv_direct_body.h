@@ -1,7 +1,7 @@
 // Body of the direct convolution (vigil_conv_u8s8_direct), included once per variant by
 // conv_direct_vnni.c with VIGIL_Q_ATTR (target attribute), VIGIL_Q_DOT(acc, u, w) (a VPDPBUSD
 // step: VPDPBUSD itself, or its exact AVX2 form in dpbusd_avx2.h) and VIGIL_Q_NAME(x) (suffixes
-// names). Expects lanes_setup, lanes_requantize and store_lanes (conv_direct_vnni.c).
+// names). Expects lanes_setup, lanes_requantize, store_lanes and tile_positions (conv_direct_vnni.c).
 
 VIGIL_Q_ATTR void VIGIL_Q_NAME(vigil_conv_u8s8_direct)(const int32_t *W, int rows, const uint8_t *base, ptrdiff_t pos_stride,
                                  int positions, const int32_t *offsets, int K4, const vigil_requant_rows *q,
@@ -11,12 +11,9 @@ VIGIL_Q_ATTR void VIGIL_Q_NAME(vigil_conv_u8s8_direct)(const int32_t *W, int row
         const lanes_requant l0 = lanes_setup(q, r0, rows), l1 = lanes_setup(q, r0 + 8, rows);
         const int v0 = rows - r0 < 8 ? rows - r0 : 8, v1 = rows - r0 - 8 < 0 ? 0 : (rows - r0 - 8 < 8 ? rows - r0 - 8 : 8);
         for (int p0 = 0; p0 < positions; p0 += 4) {
-            const int np = positions - p0 < 4 ? positions - p0 : 4;
-            // Missing positions of the last tile re-read the last valid one; their results are dropped.
-            const uint8_t *a0 = base + (ptrdiff_t)p0 * pos_stride;
-            const uint8_t *a1 = a0 + (np > 1 ? pos_stride : 0);
-            const uint8_t *a2 = a0 + (np > 2 ? 2 : np - 1) * pos_stride;
-            const uint8_t *a3 = a0 + (np > 3 ? 3 : np - 1) * pos_stride;
+            const uint8_t *a[4];
+            const int np = tile_positions(base, pos_stride, p0, positions, a);
+            const uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
             __m256i s00 = _mm256_setzero_si256(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
             const int32_t *w = wb;
             for (int k = 0; k < K4; k++, w += 16) {

@@ -101,6 +101,17 @@ __attribute__((target("avx2"))) static inline void store_lanes(__m256i y0, __m25
         for (int j = 0; j < valid; j++) memcpy(Y + j * ldc, &out[j], (size_t)np);
 }
 
+/// The four output positions of the tile at p0 (np of them real): missing positions of the last
+/// tile re-read the last real one; their results are dropped.
+static inline int tile_positions(const uint8_t *base, ptrdiff_t pos_stride, int p0, int positions, const uint8_t *a[4]) {
+    const int np = positions - p0 < 4 ? positions - p0 : 4;
+    a[0] = base + (ptrdiff_t)p0 * pos_stride;
+    a[1] = a[0] + (np > 1 ? pos_stride : 0);
+    a[2] = a[0] + (np > 2 ? 2 : np - 1) * pos_stride;
+    a[3] = a[0] + (np > 3 ? 3 : np - 1) * pos_stride;
+    return np;
+}
+
 #define VIGIL_Q_ATTR __attribute__((target("avx2,avxvnni")))
 #define VIGIL_Q_DOT(acc, u, w) _mm256_dpbusd_avx_epi32(acc, u, w)
 #define VIGIL_Q_NAME(x) x##_avxvnni
@@ -144,12 +155,9 @@ void vigil_conv_u8s8_direct_avx2(const int32_t *W, int rows, const uint8_t *base
         const lanes_requant l0 = lanes_setup(q, r0, rows), l1 = lanes_setup(q, r0 + 8, rows);
         const int v0 = rows - r0 < 8 ? rows - r0 : 8, v1 = rows - r0 - 8 < 0 ? 0 : (rows - r0 - 8 < 8 ? rows - r0 - 8 : 8);
         for (int p0 = 0; p0 < positions; p0 += 4) {
-            const int np = positions - p0 < 4 ? positions - p0 : 4;
-            // Missing positions of the last tile re-read the last valid one; their results are dropped.
-            const uint8_t *a0 = base + (ptrdiff_t)p0 * pos_stride;
-            const uint8_t *a1 = a0 + (np > 1 ? pos_stride : 0);
-            const uint8_t *a2 = a0 + (np > 2 ? 2 : np - 1) * pos_stride;
-            const uint8_t *a3 = a0 + (np > 3 ? 3 : np - 1) * pos_stride;
+            const uint8_t *a[4];
+            const int np = tile_positions(base, pos_stride, p0, positions, a);
+            const uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
             __m256i s00 = _mm256_setzero_si256(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
             const __m256i *w = S;
 #define VIGIL_DIRECT_POS(a, x0, x1)                                                                       \
