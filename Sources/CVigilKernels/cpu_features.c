@@ -14,7 +14,6 @@
 #endif
 
 void vigil_gemm_s8_avx2(const int8_t *, const int8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t, ptrdiff_t);
-void vigil_gemm_s8_kn_avx2(const int32_t *, const int8_t *, ptrdiff_t, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t);
 void vigil_gemm_u8s8_k4_avxvnni(const int32_t *, const uint8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t);
 void vigil_gemm_u8s8_k4_avx2(const int32_t *, const uint8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t);
 void vigil_gemm_u8s8_k4_avx512vnni(const int32_t *, const uint8_t *, int, int, int, const vigil_requant_rows *, int8_t *, ptrdiff_t);
@@ -146,9 +145,7 @@ int vigil_gemm_s8_kn_preferred(void) {
 
 void vigil_gemm_s8_kn(const int32_t *A, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
                       const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
-#if defined(__x86_64__)
-    if (vigil_kernel_selected() == VIGIL_KERNEL_AVX2) { vigil_gemm_s8_kn_avx2(A, B, ldb, rows, cols, K, q, C, ldc); return; }
-#elif defined(__aarch64__)
+#if defined(__aarch64__)
     const vigil_kernel_variant v = vigil_kernel_selected();
     if (v == VIGIL_KERNEL_NEON || v == VIGIL_KERNEL_DOTPROD || v == VIGIL_KERNEL_I8MM) { vigil_gemm_s8_kn_neon(A, B, ldb, rows, cols, K, q, C, ldc); return; }
 #endif

@@ -15,7 +15,7 @@ OUT="${VIGIL_KERNELS_OUT:-.build-kernels}"
 mkdir -p "$OUT"
 SRC=(Sources/CVigilKernels/cpu_features.c Sources/CVigilKernels/gemm_generic.c Sources/CVigilKernels/arm/gemm_neon.c Sources/CVigilKernels/arm/gemm_kn_neon.c
      Sources/CVigilKernels/arm/gemm_i8mm.c Sources/CVigilKernels/parallel.c
-     Sources/CVigilKernels/x86/gemm_avx2.c Sources/CVigilKernels/x86/gemm_kn_avx2.c Sources/CVigilKernels/x86/gemm_vnni.c Sources/CVigilKernels/x86/gemm_vnni_avx512.c Sources/CVigilKernels/x86/gemm_vnni_avx512_narrow.c Sources/CVigilKernels/x86/pack_quads_avx2.c Sources/CVigilKernels/x86/pack_quads_avx512.c
+     Sources/CVigilKernels/x86/gemm_avx2.c Sources/CVigilKernels/x86/gemm_vnni.c Sources/CVigilKernels/x86/gemm_vnni_avx512.c Sources/CVigilKernels/x86/gemm_vnni_avx512_narrow.c Sources/CVigilKernels/x86/pack_quads_avx2.c Sources/CVigilKernels/x86/pack_quads_avx512.c
      Sources/CVigilKernels/depthwise_generic.c Sources/CVigilKernels/x86/depthwise_avx2.c
      Sources/CVigilKernels/x86/depthwise_avx512.c Sources/CVigilKernels/x86/depthwise_planes_avx2.c Sources/CVigilKernels/arm/depthwise_neon.c
      Sources/CVigilKernels/gemv_u8s8.c Sources/CVigilKernels/x86/gemv_vnni_avx512.c

@@ -80,8 +80,8 @@ void vigil_pack_pairs_s8(const int8_t *A, int rows, int K, int32_t *P);
 /// C[r * ldc + c] = requant_r(bias[r] + sum_k A[r][k] * B[k * ldb + c]) with A packed by
 /// vigil_pack_pairs_s8 — the layout of a convolution: B is the input plane of a 1x1 convolution
 /// ([K = Cin][N = H*W], read in place) or an im2col buffer, C is NCHW. Used when
-/// `vigil_gemm_s8_kn_preferred()` says so (AVX2: vectorized across output positions in 4x8
-/// tiles; NEON, dotprod and i8mm: 4x16 tiles with SMLAL); the VNNI variants use the quad GEMM below.
+/// `vigil_gemm_s8_kn_preferred()` says so (NEON, dotprod and i8mm: 4x16 tiles with SMLAL); every x86
+/// variant uses the quad GEMM below (AVX2 through the exact VPMADDWD step of x86/dpbusd_avx2.h).
 void vigil_gemm_s8_kn(const int32_t *Apairs, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
                       const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc);
 /// 1 if the selected variant has a vectorized `vigil_gemm_s8_kn`.
@@ -89,7 +89,7 @@ int vigil_gemm_s8_kn_preferred(void);
 void vigil_gemm_s8_kn_generic(const int32_t *Apairs, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
                               const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc);
 
-/// Convolution GEMM for VPDPBUSD-class instructions (u8 x s8, four products per int32 lane, exact):
+/// Convolution GEMM for VPDPBUSD-class steps (u8 x s8, four products per int32 lane, exact):
 /// C[r * ldc + c] = requant_r(bias[r] + sum_k A[r][k] * U[k][c]) where U holds activations shifted
 /// to unsigned (x + 128), laid out as [K4][cols][4] (K4 = ceil(K / 4), k = 4 * k4 + j), and A as
 /// int32 quads [rows][K4] (weights k..k+3, zero past K). The caller folds -128 * sum(w) into bias.
