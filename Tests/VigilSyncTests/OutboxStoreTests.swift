@@ -252,3 +252,29 @@ func entrySize(_ item: OutboxItem) throws -> Int {
         }
     }
 }
+
+@Suite struct OutboxOpenRaceTests {
+    /// Two connections opening the same new outbox at once (the agent's writer and a `status`
+    /// reader): the loser of the WAL switch gets SQLITE_BUSY without SQLite's busy handler, and
+    /// must retry rather than fail. Without the retry 3 of 180 opens failed here.
+    @Test func concurrentOpensOfANewOutboxAllSucceed() throws {
+        let rounds = 60
+        let failures = LockedBox<[String]>([])
+        for _ in 0..<rounds {
+            let dir = tempDir()
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            DispatchQueue.concurrentPerform(iterations: 3) { _ in
+                do {
+                    let store = try makeStore(dir)
+                    try store.enqueue(hr(1))
+                } catch {
+                    failures.withValue { $0.append("\(error)") }
+                }
+            }
+            let store = try makeStore(dir)
+            #expect(try store.statistics().pendingCount == 3)
+            try? FileManager.default.removeItem(at: dir.deletingLastPathComponent())
+        }
+        #expect(failures.value == [])
+    }
+}

@@ -151,10 +151,7 @@ public final class OutboxStore: Sendable {
 
         do {
             let connection = try SQLiteConnection(path: path)
-            let journal = try connection.query("PRAGMA journal_mode = WAL").first?.text(0)
-            guard journal == "wal" else {
-                throw SQLiteError(code: 0, message: "cannot switch to WAL (journal_mode is \(journal ?? "unknown"))")
-            }
+            try Self.switchToWAL(connection)
             try connection.execute("PRAGMA synchronous = NORMAL")
             try Self.migrate(connection)
             database = SerializedDatabase(connection)
@@ -187,6 +184,29 @@ public final class OutboxStore: Sendable {
     /// Creates the schema in an empty file. A file at version 0 that already has the `outbox` table
     /// was written by the GRDB-based store (same v1 schema, with a `grdb_migrations` table): it is
     /// adopted as is. A newer version is refused rather than misread.
+    /// Puts the database in WAL mode. On a new file this needs an exclusive lock, and when two
+    /// processes open the same new outbox at once (a writer and a `status` reader, say) SQLite
+    /// answers SQLITE_BUSY at once, without its busy handler: one connection holds a shared lock
+    /// and waits to escalate, so waiting could deadlock. The switch is retried with backoff
+    /// for up to 10 s, as long as the busy timeout a locked database is waited for anyway.
+    static func switchToWAL(_ connection: SQLiteConnection, deadline: TimeInterval = 10) throws {
+        let start = Date()
+        var pause: useconds_t = 2_000
+        while true {
+            do {
+                let journal = try connection.query("PRAGMA journal_mode = WAL").first?.text(0)
+                guard journal == "wal" else {
+                    throw SQLiteError(code: 0, message: "cannot switch to WAL (journal_mode is \(journal ?? "unknown"))")
+                }
+                return
+            } catch let error as SQLiteError where error.isBusy
+                                                 && Date().timeIntervalSince(start) < deadline {
+                usleep(pause + useconds_t.random(in: 0...pause))
+                pause = min(pause * 2, 100_000)
+            }
+        }
+    }
+
     private static func migrate(_ db: SQLiteConnection) throws {
         try db.transaction {
             let version = try db.int("PRAGMA user_version") ?? 0

@@ -26,6 +26,8 @@ struct SQLiteError: Error, CustomStringConvertible {
     /// The primary result code (e.g. SQLITE_CONSTRAINT for every constraint failure).
     var primaryCode: Int32 { code & 0xff }
     var isConstraintViolation: Bool { primaryCode == SQLITE_CONSTRAINT }
+    /// SQLITE_BUSY: another connection holds a lock this one needs.
+    var isBusy: Bool { primaryCode == SQLITE_BUSY }
     var description: String { "SQLite error \(code): \(message)" }
 }
 
