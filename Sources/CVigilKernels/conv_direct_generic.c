@@ -4,6 +4,7 @@
 // holds the layout copies, the portable reference of the kernel and the dispatch; the AVX-VNNI
 // kernel is x86/conv_direct_vnni.c.
 #include "vigil_kernels.h"
+#include "dispatch.h"
 
 void vigil_conv_pad_rows_u8(const int8_t *X, int channels, int in_h, int in_w, int pad_top, int pad_left,
                             int hp, int wp, uint8_t pad, uint8_t *P) {
@@ -73,34 +74,45 @@ void vigil_conv_u8s8_direct_avx2(const int32_t *, int, const uint8_t *, ptrdiff_
                                  const vigil_requant_rows *, int8_t *, ptrdiff_t);
 #endif
 
-int vigil_conv_u8s8_direct_preferred(void) { return vigil_kernel_has_avx2(); }
-
 void vigil_conv_u8s8_direct(const int32_t *W, int rows, const uint8_t *base, ptrdiff_t pos_stride, int positions,
                             const int32_t *offsets, int K4, const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc) {
+    vigil_conv_u8s8_direct_v(vigil_kernel_selected(), W, rows, base, pos_stride, positions, offsets, K4, q, Y, ldc);
+}
+
+void vigil_conv_u8s8_direct_v(vigil_kernel_variant v, const int32_t *W, int rows, const uint8_t *base,
+                              ptrdiff_t pos_stride, int positions, const int32_t *offsets, int K4,
+                              const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc) {
 #if defined(__x86_64__)
-    if (vigil_kernel_selected() == VIGIL_KERNEL_AVX512VNNI) {
+    if (v == VIGIL_KERNEL_AVX512VNNI) {
         vigil_conv_u8s8_direct_avx512vnni(W, rows, base, pos_stride, positions, offsets, K4, q, Y, ldc);
         return;
     }
-    if (vigil_kernel_selected() == VIGIL_KERNEL_AVXVNNI) {
+    if (v == VIGIL_KERNEL_AVXVNNI) {
         vigil_conv_u8s8_direct_avxvnni(W, rows, base, pos_stride, positions, offsets, K4, q, Y, ldc);
         return;
     }
-    if (vigil_kernel_selected() == VIGIL_KERNEL_AVX2) {
+    if (v == VIGIL_KERNEL_AVX2) {
         vigil_conv_u8s8_direct_avx2(W, rows, base, pos_stride, positions, offsets, K4, q, Y, ldc);
         return;
     }
 #endif
+    (void)v;
     vigil_conv_u8s8_direct_generic(W, rows, base, pos_stride, positions, offsets, K4, q, Y, ldc);
 }
 
 void vigil_conv_pad_quads_u8(const int8_t *X, int channels, int in_h, int in_w, int pad_top, int pad_left,
                              int hp, int wp, uint8_t pad, uint8_t *P) {
+    vigil_conv_pad_quads_u8_v(vigil_kernel_selected(), X, channels, in_h, in_w, pad_top, pad_left, hp, wp, pad, P);
+}
+
+void vigil_conv_pad_quads_u8_v(vigil_kernel_variant v, const int8_t *X, int channels, int in_h, int in_w, int pad_top,
+                               int pad_left, int hp, int wp, uint8_t pad, uint8_t *P) {
 #if defined(__x86_64__)
-    if (vigil_kernel_has_avx2()) {
+    if (vigil_variant_avx2(v)) {
         vigil_conv_pad_quads_u8_avx2(X, channels, in_h, in_w, pad_top, pad_left, hp, wp, pad, P);
         return;
     }
 #endif
+    (void)v;
     vigil_conv_pad_quads_u8_generic(X, channels, in_h, in_w, pad_top, pad_left, hp, wp, pad, P);
 }

@@ -1,4 +1,5 @@
 #include "vigil_kernels.h"
+#include "dispatch.h"
 #include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__)
@@ -124,7 +125,12 @@ const char *vigil_kernel_name(vigil_kernel_variant v) {
 
 void vigil_gemm_s8(const int8_t *A, const int8_t *B, int rows, int cols, int K,
                    const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldr, ptrdiff_t ldc) {
-    switch (vigil_kernel_selected()) {
+    vigil_gemm_s8_v(vigil_kernel_selected(), A, B, rows, cols, K, q, C, ldr, ldc);
+}
+
+void vigil_gemm_s8_v(vigil_kernel_variant v, const int8_t *A, const int8_t *B, int rows, int cols, int K,
+                     const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldr, ptrdiff_t ldc) {
+    switch (v) {
 #if defined(__x86_64__)
     case VIGIL_KERNEL_AVX2:
     case VIGIL_KERNEL_AVXVNNI:
@@ -138,48 +144,53 @@ void vigil_gemm_s8(const int8_t *A, const int8_t *B, int rows, int cols, int K,
     }
 }
 
-int vigil_gemm_s8_kn_preferred(void) {
-    const vigil_kernel_variant v = vigil_kernel_selected();
-    return v == VIGIL_KERNEL_NEON || v == VIGIL_KERNEL_DOTPROD || v == VIGIL_KERNEL_I8MM;
-}
-
 void vigil_gemm_s8_kn(const int32_t *A, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
                       const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
+    vigil_gemm_s8_kn_v(vigil_kernel_selected(), A, B, ldb, rows, cols, K, q, C, ldc);
+}
+
+void vigil_gemm_s8_kn_v(vigil_kernel_variant v, const int32_t *A, const int8_t *B, ptrdiff_t ldb, int rows, int cols,
+                        int K, const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
 #if defined(__aarch64__)
-    const vigil_kernel_variant v = vigil_kernel_selected();
-    if (v == VIGIL_KERNEL_NEON || v == VIGIL_KERNEL_DOTPROD || v == VIGIL_KERNEL_I8MM) { vigil_gemm_s8_kn_neon(A, B, ldb, rows, cols, K, q, C, ldc); return; }
+    if (vigil_variant_arm(v)) { vigil_gemm_s8_kn_neon(A, B, ldb, rows, cols, K, q, C, ldc); return; }
 #endif
+    (void)v;
     vigil_gemm_s8_kn_generic(A, B, ldb, rows, cols, K, q, C, ldc);
 }
 
-int vigil_kernel_has_avx2(void) {
-    const vigil_kernel_variant v = vigil_kernel_selected();
-    return v == VIGIL_KERNEL_AVX2 || v == VIGIL_KERNEL_AVXVNNI || v == VIGIL_KERNEL_AVX512VNNI;
-}
+int vigil_kernel_has_avx2(void) { return vigil_variant_avx2(vigil_kernel_selected()); }
 
 int vigil_kernel_has_vnni(void) {
     const vigil_kernel_variant v = vigil_kernel_selected();
     return v == VIGIL_KERNEL_AVXVNNI || v == VIGIL_KERNEL_AVX512VNNI;
 }
 
-// Every x86 variant runs convolutions on the quad layout: AVX2 through the exact VPMADDWD form of
-// the VPDPBUSD step (x86/dpbusd_avx2.h).
-int vigil_gemm_u8s8_k4_preferred(void) { return vigil_kernel_has_avx2(); }
-
 void vigil_gemm_u8s8_k4(const int32_t *A, const uint8_t *U, int rows, int cols, int K4,
                         const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
+    vigil_gemm_u8s8_k4_v(vigil_kernel_selected(), A, U, rows, cols, K4, q, C, ldc);
+}
+
+void vigil_gemm_u8s8_k4_v(vigil_kernel_variant v, const int32_t *A, const uint8_t *U, int rows, int cols, int K4,
+                          const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
 #if defined(__x86_64__)
-    if (vigil_kernel_selected() == VIGIL_KERNEL_AVX512VNNI) { vigil_gemm_u8s8_k4_avx512vnni(A, U, rows, cols, K4, q, C, ldc); return; }
-    if (vigil_kernel_has_vnni()) { vigil_gemm_u8s8_k4_avxvnni(A, U, rows, cols, K4, q, C, ldc); return; }
-    if (vigil_kernel_has_avx2()) { vigil_gemm_u8s8_k4_avx2(A, U, rows, cols, K4, q, C, ldc); return; }
+    if (v == VIGIL_KERNEL_AVX512VNNI) { vigil_gemm_u8s8_k4_avx512vnni(A, U, rows, cols, K4, q, C, ldc); return; }
+    if (v == VIGIL_KERNEL_AVXVNNI) { vigil_gemm_u8s8_k4_avxvnni(A, U, rows, cols, K4, q, C, ldc); return; }
+    if (v == VIGIL_KERNEL_AVX2) { vigil_gemm_u8s8_k4_avx2(A, U, rows, cols, K4, q, C, ldc); return; }
 #endif
+    (void)v;
     vigil_gemm_u8s8_k4_generic(A, U, rows, cols, K4, q, C, ldc);
 }
 
 void vigil_pack_quads_u8(const int8_t *X, ptrdiff_t plane, int channels, int positions, uint8_t *U) {
+    vigil_pack_quads_u8_v(vigil_kernel_selected(), X, plane, channels, positions, U);
+}
+
+void vigil_pack_quads_u8_v(vigil_kernel_variant v, const int8_t *X, ptrdiff_t plane, int channels, int positions,
+                           uint8_t *U) {
 #if defined(__x86_64__)
-    if (vigil_kernel_selected() == VIGIL_KERNEL_AVX512VNNI) { vigil_pack_quads_u8_avx512(X, plane, channels, positions, U); return; }
-    if (vigil_kernel_has_avx2()) { vigil_pack_quads_u8_avx2(X, plane, channels, positions, U); return; }
+    if (v == VIGIL_KERNEL_AVX512VNNI) { vigil_pack_quads_u8_avx512(X, plane, channels, positions, U); return; }
+    if (vigil_variant_avx2(v)) { vigil_pack_quads_u8_avx2(X, plane, channels, positions, U); return; }
 #endif
+    (void)v;
     vigil_pack_quads_u8_generic(X, plane, channels, positions, U);
 }

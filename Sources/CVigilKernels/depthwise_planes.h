@@ -99,8 +99,11 @@ void vigil_depthwise_planes_avx2(const int8_t *X, const int8_t *W, const vigil_d
                                  const vigil_requant_rows *q, void *scratch, int8_t *Y);
 void vigil_depthwise_planes_avxvnni(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
                                     const vigil_requant_rows *q, void *scratch, int8_t *Y);
+/// `prepared`: vigil_depthwise_avx512_prepare's tables for g, or NULL.
 void vigil_depthwise_planes_avx512vnni(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
-                                       const vigil_requant_rows *q, void *scratch, int8_t *Y);
+                                       const vigil_requant_rows *q, const void *prepared, void *scratch, int8_t *Y);
+size_t vigil_depthwise_avx512_prepared_bytes(void);
+int vigil_depthwise_avx512_prepare(const vigil_depthwise_geometry *g, void *out);
 void vigil_depthwise_planes_neon(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
                                  const vigil_requant_rows *q, void *scratch, int8_t *Y);
 /// The scalar tail of the vector row copies: bytes i..<n of `src` to `d`, XOR 0x80 when `flip`

@@ -1,6 +1,7 @@
 // One input row against a weight matrix through u8 x s8 products (fully connected layers on a
 // single row; see vigil_kernels.h): the portable definition and the dispatch.
 #include "vigil_kernels.h"
+#include "dispatch.h"
 
 #if defined(__x86_64__)
 void vigil_gemv_u8s8_avx512vnni(const int8_t *A, const int8_t *b, int rows, int K, const vigil_requant_rows *q,
@@ -17,12 +18,16 @@ void vigil_gemv_u8s8_generic(const int8_t *A, const int8_t *b, int rows, int K, 
     }
 }
 
-int vigil_gemv_u8s8_preferred(void) { return vigil_kernel_selected() == VIGIL_KERNEL_AVX512VNNI; }
-
 void vigil_gemv_u8s8(const int8_t *A, const int8_t *b, int rows, int K, const vigil_requant_rows *q, int8_t *C,
                      ptrdiff_t ldr) {
+    vigil_gemv_u8s8_v(vigil_kernel_selected(), A, b, rows, K, q, C, ldr);
+}
+
+void vigil_gemv_u8s8_v(vigil_kernel_variant v, const int8_t *A, const int8_t *b, int rows, int K,
+                       const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldr) {
 #if defined(__x86_64__)
-    if (vigil_kernel_selected() == VIGIL_KERNEL_AVX512VNNI) { vigil_gemv_u8s8_avx512vnni(A, b, rows, K, q, C, ldr); return; }
+    if (v == VIGIL_KERNEL_AVX512VNNI) { vigil_gemv_u8s8_avx512vnni(A, b, rows, K, q, C, ldr); return; }
 #endif
+    (void)v;
     vigil_gemv_u8s8_generic(A, b, rows, K, q, C, ldr);
 }

@@ -12,6 +12,7 @@
 // below VIGIL_PAR_MIN_WORK multiply-adds stay on one thread (waking a worker costs more than they
 // take).
 #include "vigil_parallel.h"
+#include "dispatch.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -222,6 +223,7 @@ static vigil_requant_rows rows_from(const vigil_requant_rows *q, int r0) {
 // --- vigil_gemm_s8 -----------------------------------------------------------------------------------
 
 typedef struct {
+    vigil_kernel_variant v;
     const int8_t *A, *B;
     int rows, cols, K, byRows;
     const vigil_requant_rows *q;
@@ -236,27 +238,33 @@ static void gemm_s8_part(void *ctx, int part, int parts) {
         part_range(t->rows, 4, part, parts, &b, &e);
         if (b >= e) return;
         vigil_requant_rows q = rows_from(t->q, b);
-        vigil_gemm_s8(t->A + (ptrdiff_t)b * t->K, t->B, e - b, t->cols, t->K, &q, t->C + b * t->ldr, t->ldr, t->ldc);
+        vigil_gemm_s8_v(t->v, t->A + (ptrdiff_t)b * t->K, t->B, e - b, t->cols, t->K, &q, t->C + b * t->ldr, t->ldr, t->ldc);
     } else {
         part_range(t->cols, 4, part, parts, &b, &e);
         if (b >= e) return;
-        vigil_gemm_s8(t->A, t->B + (ptrdiff_t)b * t->K, t->rows, e - b, t->K, t->q, t->C + b * t->ldc, t->ldr, t->ldc);
+        vigil_gemm_s8_v(t->v, t->A, t->B + (ptrdiff_t)b * t->K, t->rows, e - b, t->K, t->q, t->C + b * t->ldc, t->ldr, t->ldc);
     }
 }
 
 void vigil_par_gemm_s8(vigil_pool *pool, const int8_t *A, const int8_t *B, int rows, int cols, int K,
                        const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldr, ptrdiff_t ldc) {
+    vigil_par_gemm_s8_v(pool, vigil_kernel_selected(), A, B, rows, cols, K, q, C, ldr, ldc);
+}
+
+void vigil_par_gemm_s8_v(vigil_pool *pool, vigil_kernel_variant v, const int8_t *A, const int8_t *B, int rows, int cols,
+                         int K, const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldr, ptrdiff_t ldc) {
     const double work = (double)rows * cols * K;
     const int byRows = rows >= cols;
     const int parts = parts_for(pool, byRows ? rows : cols, 4, work);
-    if (parts < 2) { vigil_gemm_s8(A, B, rows, cols, K, q, C, ldr, ldc); return; }
-    gemm_s8_task t = {A, B, rows, cols, K, byRows, q, C, ldr, ldc};
+    if (parts < 2) { vigil_gemm_s8_v(v, A, B, rows, cols, K, q, C, ldr, ldc); return; }
+    gemm_s8_task t = {v, A, B, rows, cols, K, byRows, q, C, ldr, ldc};
     vigil_pool_run(pool, gemm_s8_part, &t, parts);
 }
 
 // --- vigil_gemm_s8_kn --------------------------------------------------------------------------------
 
 typedef struct {
+    vigil_kernel_variant v;
     const int32_t *A;
     const int8_t *B;
     ptrdiff_t ldb;
@@ -273,29 +281,36 @@ static void gemm_kn_part(void *ctx, int part, int parts) {
         part_range(t->rows, 4, part, parts, &b, &e);
         if (b >= e) return;
         vigil_requant_rows q = rows_from(t->q, b);
-        vigil_gemm_s8_kn(t->A + (ptrdiff_t)b * ((t->K + 1) / 2), t->B, t->ldb, e - b, t->cols, t->K, &q,
+        vigil_gemm_s8_kn_v(t->v, t->A + (ptrdiff_t)b * ((t->K + 1) / 2), t->B, t->ldb, e - b, t->cols, t->K, &q,
                          t->C + b * t->ldc, t->ldc);
     } else {
         part_range(t->cols, 16, part, parts, &b, &e);
         if (b >= e) return;
-        vigil_gemm_s8_kn(t->A, t->B + b, t->ldb, t->rows, e - b, t->K, t->q, t->C + b, t->ldc);
+        vigil_gemm_s8_kn_v(t->v, t->A, t->B + b, t->ldb, t->rows, e - b, t->K, t->q, t->C + b, t->ldc);
     }
 }
 
 void vigil_par_gemm_s8_kn(vigil_pool *pool, const int32_t *Apairs, const int8_t *B, ptrdiff_t ldb, int rows, int cols,
                           int K, const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
+    vigil_par_gemm_s8_kn_v(pool, vigil_kernel_selected(), Apairs, B, ldb, rows, cols, K, q, C, ldc);
+}
+
+void vigil_par_gemm_s8_kn_v(vigil_pool *pool, vigil_kernel_variant v, const int32_t *Apairs, const int8_t *B,
+                            ptrdiff_t ldb, int rows, int cols, int K, const vigil_requant_rows *q, int8_t *C,
+                            ptrdiff_t ldc) {
     const double work = (double)rows * cols * K;
     const int t = vigil_pool_threads(pool);
     const int byRows = cols < 16 * t;
     const int parts = parts_for(pool, byRows ? rows : cols, byRows ? 4 : 16, work);
-    if (parts < 2) { vigil_gemm_s8_kn(Apairs, B, ldb, rows, cols, K, q, C, ldc); return; }
-    gemm_kn_task task = {Apairs, B, ldb, rows, cols, K, byRows, q, C, ldc};
+    if (parts < 2) { vigil_gemm_s8_kn_v(v, Apairs, B, ldb, rows, cols, K, q, C, ldc); return; }
+    gemm_kn_task task = {v, Apairs, B, ldb, rows, cols, K, byRows, q, C, ldc};
     vigil_pool_run(pool, gemm_kn_part, &task, parts);
 }
 
 // --- vigil_gemm_u8s8_k4 ------------------------------------------------------------------------------
 
 typedef struct {
+    vigil_kernel_variant v;
     const int32_t *A;
     const uint8_t *U;
     int rows, cols, K4, unit;
@@ -310,23 +325,29 @@ static void gemm_k4_part(void *ctx, int part, int parts) {
     part_range(t->rows, t->unit, part, parts, &b, &e);
     if (b >= e) return;
     vigil_requant_rows q = rows_from(t->q, b);
-    vigil_gemm_u8s8_k4(t->A + (ptrdiff_t)b * t->K4, t->U, e - b, t->cols, t->K4, &q, t->C + b * t->ldc, t->ldc);
+    vigil_gemm_u8s8_k4_v(t->v, t->A + (ptrdiff_t)b * t->K4, t->U, e - b, t->cols, t->K4, &q, t->C + b * t->ldc, t->ldc);
 }
 
 void vigil_par_gemm_u8s8_k4(vigil_pool *pool, const int32_t *Aquads, const uint8_t *U, int rows, int cols, int K4,
                             const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
+    vigil_par_gemm_u8s8_k4_v(pool, vigil_kernel_selected(), Aquads, U, rows, cols, K4, q, C, ldc);
+}
+
+void vigil_par_gemm_u8s8_k4_v(vigil_pool *pool, vigil_kernel_variant v, const int32_t *Aquads, const uint8_t *U,
+                              int rows, int cols, int K4, const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
     const double work = (double)rows * cols * K4 * 4;
     // Whole 16-row blocks where every part gets one (the wide kernels' row tiles), else 4 rows.
     const int unit = rows >= 16 * vigil_pool_threads(pool) ? 16 : 4;
     const int parts = parts_for(pool, rows, unit, work);
-    if (parts < 2) { vigil_gemm_u8s8_k4(Aquads, U, rows, cols, K4, q, C, ldc); return; }
-    gemm_k4_task t = {Aquads, U, rows, cols, K4, unit, q, C, ldc};
+    if (parts < 2) { vigil_gemm_u8s8_k4_v(v, Aquads, U, rows, cols, K4, q, C, ldc); return; }
+    gemm_k4_task t = {v, Aquads, U, rows, cols, K4, unit, q, C, ldc};
     vigil_pool_run(pool, gemm_k4_part, &t, parts);
 }
 
 // --- vigil_pack_quads_u8 -----------------------------------------------------------------------------
 
 typedef struct {
+    vigil_kernel_variant v;
     const int8_t *X;
     ptrdiff_t plane;
     int channels, positions;
@@ -338,20 +359,26 @@ static void pack_part(void *ctx, int part, int parts) {
     int b, e;
     part_range(t->channels, 4, part, parts, &b, &e);  // b is a multiple of 4: whole channel quads
     if (b >= e) return;
-    vigil_pack_quads_u8(t->X + b * t->plane, t->plane, e - b, t->positions, t->U + (ptrdiff_t)(b / 4) * t->positions * 4);
+    vigil_pack_quads_u8_v(t->v, t->X + b * t->plane, t->plane, e - b, t->positions, t->U + (ptrdiff_t)(b / 4) * t->positions * 4);
 }
 
 void vigil_par_pack_quads_u8(vigil_pool *pool, const int8_t *X, ptrdiff_t plane, int channels, int positions, uint8_t *U) {
+    vigil_par_pack_quads_u8_v(pool, vigil_kernel_selected(), X, plane, channels, positions, U);
+}
+
+void vigil_par_pack_quads_u8_v(vigil_pool *pool, vigil_kernel_variant v, const int8_t *X, ptrdiff_t plane,
+                               int channels, int positions, uint8_t *U) {
     // A copy: weigh each byte like a few multiply-adds.
     const int parts = parts_for(pool, channels, 4, 4.0 * channels * positions);
-    if (parts < 2) { vigil_pack_quads_u8(X, plane, channels, positions, U); return; }
-    pack_task t = {X, plane, channels, positions, U};
+    if (parts < 2) { vigil_pack_quads_u8_v(v, X, plane, channels, positions, U); return; }
+    pack_task t = {v, X, plane, channels, positions, U};
     vigil_pool_run(pool, pack_part, &t, parts);
 }
 
 // --- vigil_conv_u8s8_direct --------------------------------------------------------------------------
 
 typedef struct {
+    vigil_kernel_variant v;
     const int32_t *W;
     int rows;
     const uint8_t *base;
@@ -372,13 +399,13 @@ static void direct_part(void *ctx, int part, int parts) {
     if (t->byRows) {
         part_range(t->out_h, 1, part, parts, &b, &e);
         for (int oy = b; oy < e; oy++)
-            vigil_conv_u8s8_direct(t->W, t->rows, t->base + oy * t->row_stride, t->pos_stride, t->positions, t->offsets,
+            vigil_conv_u8s8_direct_v(t->v, t->W, t->rows, t->base + oy * t->row_stride, t->pos_stride, t->positions, t->offsets,
                                    t->K4, t->q, t->Y + (ptrdiff_t)oy * t->positions, t->ldc);
     } else {
         part_range(t->positions, 16, part, parts, &b, &e);
         if (b >= e) return;
         for (int oy = 0; oy < t->out_h; oy++)
-            vigil_conv_u8s8_direct(t->W, t->rows, t->base + oy * t->row_stride + b * t->pos_stride, t->pos_stride, e - b,
+            vigil_conv_u8s8_direct_v(t->v, t->W, t->rows, t->base + oy * t->row_stride + b * t->pos_stride, t->pos_stride, e - b,
                                    t->offsets, t->K4, t->q, t->Y + (ptrdiff_t)oy * t->positions + b, t->ldc);
     }
 }
@@ -386,16 +413,26 @@ static void direct_part(void *ctx, int part, int parts) {
 void vigil_par_conv_u8s8_direct(vigil_pool *pool, const int32_t *W, int rows, const uint8_t *base, ptrdiff_t row_stride,
                                 int out_h, ptrdiff_t pos_stride, int positions, const int32_t *offsets, int K4,
                                 const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc) {
+    vigil_par_conv_u8s8_direct_v(pool, vigil_kernel_selected(), W, rows, base, row_stride, out_h, pos_stride, positions,
+                                 offsets, K4, q, Y, ldc);
+}
+
+void vigil_par_conv_u8s8_direct_v(vigil_pool *pool, vigil_kernel_variant v, const int32_t *W, int rows,
+                                  const uint8_t *base, ptrdiff_t row_stride, int out_h, ptrdiff_t pos_stride,
+                                  int positions, const int32_t *offsets, int K4, const vigil_requant_rows *q,
+                                  int8_t *Y, ptrdiff_t ldc) {
     const double work = (double)rows * out_h * positions * K4 * 4;
     const int byRows = out_h >= vigil_pool_threads(pool);
     const int parts = parts_for(pool, byRows ? out_h : positions, byRows ? 1 : 16, work);
-    direct_task t = {W, rows, base, row_stride, out_h, pos_stride, positions, offsets, K4, byRows, q, Y, ldc};
+    direct_task t = {v, W, rows, base, row_stride, out_h, pos_stride, positions, offsets, K4, byRows, q, Y, ldc};
     vigil_pool_run(pool, direct_part, &t, parts);
 }
 
 // --- vigil_depthwise_s8 ------------------------------------------------------------------------------
 
 typedef struct {
+    vigil_kernel_variant v;
+    const void *prepared;
     const int8_t *X, *W;
     const vigil_depthwise_geometry *g;
     const vigil_requant_rows *q;
@@ -417,22 +454,28 @@ static void depthwise_part(void *ctx, int part, int parts) {
         g.channels = e - b;
         const int oc = b * t->g->multiplier;
         vigil_requant_rows q = rows_from(t->q, oc);
-        vigil_depthwise_s8(t->X + b * in, t->W + oc * taps, &g, &q, scratch, t->Y + oc * out);
+        vigil_depthwise_s8_v(t->v, t->X + b * in, t->W + oc * taps, &g, &q, t->prepared, scratch, t->Y + oc * out);
     } else {  // one input channel: its filters
         part_range(g.multiplier, 1, part, parts, &b, &e);
         if (b >= e) return;
         g.multiplier = e - b;
         vigil_requant_rows q = rows_from(t->q, b);
-        vigil_depthwise_s8(t->X, t->W + b * taps, &g, &q, scratch, t->Y + b * out);
+        vigil_depthwise_s8_v(t->v, t->X, t->W + b * taps, &g, &q, t->prepared, scratch, t->Y + b * out);
     }
 }
 
 void vigil_par_depthwise_s8(vigil_pool *pool, const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
                             const vigil_requant_rows *q, void *scratch, size_t scratch_stride, int8_t *Y) {
+    vigil_par_depthwise_s8_v(pool, vigil_kernel_selected(), X, W, g, q, NULL, scratch, scratch_stride, Y);
+}
+
+void vigil_par_depthwise_s8_v(vigil_pool *pool, vigil_kernel_variant v, const int8_t *X, const int8_t *W,
+                              const vigil_depthwise_geometry *g, const vigil_requant_rows *q, const void *prepared,
+                              void *scratch, size_t scratch_stride, int8_t *Y) {
     const double work = (double)g->channels * g->multiplier * g->out_h * g->out_w * g->k_h * g->k_w;
     const int byChannels = g->channels > 1;
     const int parts = parts_for(pool, byChannels ? g->channels : g->multiplier, 1, work);
-    if (parts < 2) { vigil_depthwise_s8(X, W, g, q, scratch, Y); return; }
-    depthwise_task t = {X, W, g, q, scratch, scratch_stride, Y, byChannels};
+    if (parts < 2) { vigil_depthwise_s8_v(v, X, W, g, q, prepared, scratch, Y); return; }
+    depthwise_task t = {v, prepared, X, W, g, q, scratch, scratch_stride, Y, byChannels};
     vigil_pool_run(pool, depthwise_part, &t, parts);
 }

@@ -81,6 +81,10 @@ struct BenchCommand: ParsableCommand {
             ("min_us", String(format: "%.1f", times[0])), ("load_us", String(format: "%.1f", loadUs)),
             ("arena_bytes", "\(interp.arenaBytes)"), ("naive_activation_bytes", "\(interp.naiveBytes)"),
             ("model_bytes", "\(file.byteCount)"), ("peak_rss_kib", "\(usage.ru_maxrss)"), ("kernel", "\"\(kernel)\""),
+            // The variant and path of every planned operator family, e.g. {"conv": ["avx2/direct", "avx2/quads"]}.
+            ("kernels", "{" + interp.kernelPaths.map { f in
+                "\"\(f.family)\": [" + f.paths.map { "\"\($0)\"" }.joined(separator: ", ") + "]"
+            }.joined(separator: ", ") + "}"),
         ]
         var result2 = result
         if profile {

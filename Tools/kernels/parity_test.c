@@ -3,6 +3,7 @@
  * The generic kernel is itself pinned to the Swift reference by KernelParityTests on x86. */
 #include "vigil_kernels.h"
 #include "vigil_parallel.h"
+#include "vigil_plan.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -488,6 +489,186 @@ static int check_threads(int *checked) {
     return failures;
 }
 
+/* Plans (vigil_plan.h): every variant's convolution, depthwise and fully connected plan against a
+ * plain loop written here from the definition, on random geometries (groups, 1D and 2D, one input
+ * channel, 1x1, batch 2), run with the process-wide selection set to another variant (a plan runs
+ * the variant it was made for) and with a pool of 3 threads. */
+static void *plan_alloc(size_t bytes) { return aligned_alloc(64, (bytes + 63) & ~(size_t)63); }
+
+static void conv_reference(const vigil_conv_params *p, const int8_t *X, const int8_t *W, const int32_t *bias,
+                           const int32_t *mult, const int32_t *shift, int8_t *Y) {
+    const int icpg = p->in_channels / p->groups, ocpg = p->out_channels / p->groups, ks = icpg * p->k_h * p->k_w;
+    int o = 0;
+    for (int n = 0; n < p->batch; n++)
+        for (int oc = 0; oc < p->out_channels; oc++)
+            for (int oy = 0; oy < p->out_h; oy++)
+                for (int ox = 0; ox < p->out_w; ox++) {
+                    uint32_t acc = (uint32_t)bias[oc];
+                    for (int ic = 0; ic < icpg; ic++)
+                        for (int ky = 0; ky < p->k_h; ky++)
+                            for (int kx = 0; kx < p->k_w; kx++) {
+                                const int iy = oy * p->stride_h - p->pad_top + ky * p->dilation_h;
+                                const int ix = ox * p->stride_w - p->pad_left + kx * p->dilation_w;
+                                if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) continue;
+                                const int c = (oc / ocpg) * icpg + ic;
+                                const int32_t x = X[((n * p->in_channels + c) * p->in_h + iy) * p->in_w + ix];
+                                acc += (uint32_t)((x - p->input_zero_point) * W[oc * ks + (ic * p->k_h + ky) * p->k_w + kx]);
+                            }
+                    Y[o++] = (int8_t)vigil_requantize((int32_t)acc, mult[oc], shift[oc], p->output_zero_point, p->lo, p->hi);
+                }
+}
+
+static int check_plans(int *checked) {
+    int failures = 0;
+    vigil_pool *pool = vigil_pool_create(3);
+    for (int trial = 0; trial < 160; trial++) {
+        vigil_conv_params p;
+        memset(&p, 0, sizeof p);
+        const int oneD = trial % 3 == 0;
+        p.batch = trial % 7 == 0 ? 2 : 1;
+        p.groups = trial % 5 == 1 ? 1 + (int)(next() % 3) : 1;
+        p.in_channels = trial % 6 == 2 ? 1 : p.groups * (1 + (int)(next() % 20));
+        if (p.in_channels == 1) p.groups = 1;
+        p.out_channels = p.groups * (1 + (int)(next() % 24));
+        const int pointwise = trial % 4 == 3;
+        p.k_h = oneD || pointwise ? 1 : 1 + (int)(next() % 5);
+        p.k_w = pointwise ? 1 : 1 + (int)(next() % 9);
+        p.stride_h = oneD || pointwise ? 1 : 1 + (int)(next() % 2);
+        p.stride_w = pointwise ? 1 : 1 + (int)(next() % 3);
+        p.dilation_h = oneD || pointwise ? 1 : 1 + (int)(next() % 2);
+        p.dilation_w = pointwise ? 1 : 1 + (int)(next() % 2);
+        p.pad_top = oneD || pointwise ? 0 : (int)(next() % 3);
+        p.pad_bottom = p.pad_top;
+        p.pad_left = pointwise ? 0 : (int)(next() % 4);
+        p.pad_right = p.pad_left;
+        p.in_h = oneD ? 1 : 3 + (int)(next() % 20);
+        p.in_w = 5 + (int)(next() % (oneD ? 300 : 30));
+        const int eh = (p.k_h - 1) * p.dilation_h + 1, ew = (p.k_w - 1) * p.dilation_w + 1;
+        if (p.in_h + p.pad_top + p.pad_bottom < eh) p.in_h = eh;
+        if (p.in_w + p.pad_left + p.pad_right < ew) p.in_w = ew;
+        p.out_h = (p.in_h + p.pad_top + p.pad_bottom - eh) / p.stride_h + 1;
+        p.out_w = (p.in_w + p.pad_left + p.pad_right - ew) / p.stride_w + 1;
+        p.input_zero_point = (int32_t)(next() % 256) - 128;
+        p.output_zero_point = (int32_t)(next() % 256) - 128;
+        p.lo = trial % 2 ? p.output_zero_point : -128;
+        p.hi = 127;
+        const int ks = p.in_channels / p.groups * p.k_h * p.k_w;
+        const size_t nx = (size_t)p.batch * p.in_channels * p.in_h * p.in_w, ny = (size_t)p.batch * p.out_channels * p.out_h * p.out_w;
+        /* W also serves the depthwise check: in_channels * 2 filters of k_h * k_w. */
+        const size_t nw = (size_t)p.out_channels * ks > (size_t)p.in_channels * 2 * p.k_h * p.k_w ? (size_t)p.out_channels * ks : (size_t)p.in_channels * 2 * p.k_h * p.k_w;
+        int8_t *X = malloc(nx), *W = malloc(nw), *Y0 = malloc(ny), *Y1 = malloc(ny);
+        int32_t *bias = malloc(4 * p.out_channels), *mult = malloc(4 * p.out_channels), *shift = malloc(4 * p.out_channels);
+        for (size_t i = 0; i < nx; i++) X[i] = (int8_t)next();
+        for (size_t i = 0; i < nw; i++) W[i] = (int8_t)(next() % 255 - 127);
+        for (int r = 0; r < p.out_channels; r++) {
+            bias[r] = (int32_t)(next() % 200001) - 100000;
+            mult[r] = (int32_t)((1u << 30) + (next() % (1u << 30)));
+            shift[r] = 28 + (int32_t)(next() % 16);
+        }
+        conv_reference(&p, X, W, bias, mult, shift, Y0);
+        for (int v = 0; v < VIGIL_KERNEL_COUNT; v++) {
+            if (!vigil_kernel_supported((vigil_kernel_variant)v)) continue;
+            vigil_kernel_select(v == 0 ? VIGIL_KERNEL_COUNT - 1 : VIGIL_KERNEL_GENERIC);  /* (a no-op when unsupported) */
+            const size_t bytes = vigil_conv_plan_bytes(&p, (vigil_kernel_variant)v);
+            void *plan = plan_alloc(bytes);
+            if (!bytes || !vigil_conv_plan_init(plan, bytes, &p, W, bias, mult, shift, (vigil_kernel_variant)v)) {
+                failures++;
+                fprintf(stderr, "%s: conv plan refused trial %d\n", vigil_kernel_name((vigil_kernel_variant)v), trial);
+                free(plan);
+                continue;
+            }
+            for (int threaded = 0; threaded < 2; threaded++) {
+                vigil_pool *use = threaded ? pool : NULL;
+                const size_t sb = vigil_conv_plan_scratch_bytes(plan, vigil_pool_threads(use));
+                void *scratch = sb ? malloc(sb) : NULL;
+                memset(Y1, 0x55, ny);
+                vigil_conv_run(plan, X, W, scratch, Y1, use);
+                free(scratch);
+                (*checked)++;
+                if (memcmp(Y0, Y1, ny)) {
+                    failures++;
+                    fprintf(stderr, "%s conv plan (%s%s) differs: trial %d, %dx%dx%d -> %d k %dx%d s %d,%d d %d,%d p %d,%d g %d b %d\n",
+                            vigil_kernel_name((vigil_kernel_variant)v), vigil_conv_plan_path(plan), threaded ? ", 3 threads" : "",
+                            trial, p.in_channels, p.in_h, p.in_w, p.out_channels, p.k_h, p.k_w, p.stride_h, p.stride_w,
+                            p.dilation_h, p.dilation_w, p.pad_top, p.pad_left, p.groups, p.batch);
+                }
+            }
+            free(plan);
+            /* Depthwise plan: group == channels, one filter per channel (multiplier 1 or 2). */
+            if (trial % 2 == 0 && !oneD) {
+                const int m = 1 + trial % 4 / 2, ch = p.in_channels;
+                vigil_conv_params d = p;
+                d.groups = ch;
+                d.out_channels = ch * m;
+                int8_t *Yd0 = malloc((size_t)d.batch * d.out_channels * d.out_h * d.out_w), *Yd1 = malloc((size_t)d.batch * d.out_channels * d.out_h * d.out_w);
+                int32_t *db = malloc(4 * d.out_channels), *dm = malloc(4 * d.out_channels), *ds = malloc(4 * d.out_channels);
+                for (int r = 0; r < d.out_channels; r++) { db[r] = bias[r % p.out_channels]; dm[r] = mult[r % p.out_channels]; ds[r] = shift[r % p.out_channels]; }
+                conv_reference(&d, X, W, db, dm, ds, Yd0);
+                vigil_depthwise_geometry g = {ch, m, d.in_h, d.in_w, d.out_h, d.out_w, d.k_h, d.k_w, d.stride_h, d.stride_w,
+                                              d.dilation_h, d.dilation_w, d.pad_top, d.pad_left, d.input_zero_point};
+                const size_t db_bytes = vigil_depthwise_plan_bytes(&g, d.batch, (vigil_kernel_variant)v);
+                void *dplan = plan_alloc(db_bytes);
+                if (!vigil_depthwise_plan_init(dplan, db_bytes, &g, d.batch, W, db, dm, ds, d.output_zero_point, d.lo, d.hi,
+                                               (vigil_kernel_variant)v)) {
+                    failures++;
+                    fprintf(stderr, "%s: depthwise plan refused trial %d\n", vigil_kernel_name((vigil_kernel_variant)v), trial);
+                } else {
+                    const size_t dn = (size_t)d.batch * d.out_channels * d.out_h * d.out_w;
+                    for (int threaded = 0; threaded < 2; threaded++) {
+                        vigil_pool *use = threaded ? pool : NULL;
+                        const size_t sb = vigil_depthwise_plan_scratch_bytes(dplan, vigil_pool_threads(use));
+                        void *scratch = sb ? malloc(sb) : NULL;
+                        memset(Yd1, 0x55, dn);
+                        vigil_depthwise_run(dplan, X, W, scratch, Yd1, use);
+                        free(scratch);
+                        (*checked)++;
+                        if (memcmp(Yd0, Yd1, dn)) {
+                            failures++;
+                            fprintf(stderr, "%s depthwise plan (%s%s) differs: trial %d\n", vigil_kernel_name((vigil_kernel_variant)v),
+                                    vigil_depthwise_plan_path(dplan), threaded ? ", 3 threads" : "", trial);
+                        }
+                    }
+                }
+                free(dplan); free(Yd0); free(Yd1); free(db); free(dm); free(ds);
+            }
+            /* Fully connected plan: X read as [m][k] rows of the convolution's input. */
+            {
+                vigil_fc_params f = {1 + trial % 3, p.out_channels, ks, p.input_zero_point, p.output_zero_point, p.lo, p.hi};
+                if ((size_t)f.m * f.k <= nx) {
+                    int8_t *F0 = malloc((size_t)f.m * f.n), *F1 = malloc((size_t)f.m * f.n);
+                    for (int i = 0; i < f.m; i++)
+                        for (int j = 0; j < f.n; j++) {
+                            uint32_t acc = (uint32_t)bias[j];
+                            for (int k = 0; k < f.k; k++) acc += (uint32_t)((X[i * f.k + k] - f.input_zero_point) * W[j * f.k + k]);
+                            F0[i * f.n + j] = (int8_t)vigil_requantize((int32_t)acc, mult[j], shift[j], f.output_zero_point, f.lo, f.hi);
+                        }
+                    const size_t fb = vigil_fc_plan_bytes(&f, (vigil_kernel_variant)v);
+                    void *fplan = plan_alloc(fb);
+                    if (!vigil_fc_plan_init(fplan, fb, &f, W, bias, mult, shift, (vigil_kernel_variant)v)) {
+                        failures++;
+                        fprintf(stderr, "%s: fc plan refused trial %d\n", vigil_kernel_name((vigil_kernel_variant)v), trial);
+                    } else {
+                        for (int threaded = 0; threaded < 2; threaded++) {
+                            memset(F1, 0x55, (size_t)f.m * f.n);
+                            vigil_fc_run(fplan, X, W, F1, threaded ? pool : NULL);
+                            (*checked)++;
+                            if (memcmp(F0, F1, (size_t)f.m * f.n)) {
+                                failures++;
+                                fprintf(stderr, "%s fc plan (%s) differs: trial %d, %d x %d by %d\n", vigil_kernel_name((vigil_kernel_variant)v),
+                                        vigil_fc_plan_path(fplan), trial, f.m, f.k, f.n);
+                            }
+                        }
+                    }
+                    free(fplan); free(F0); free(F1);
+                }
+            }
+        }
+        free(X); free(W); free(Y0); free(Y1); free(bias); free(mult); free(shift);
+    }
+    vigil_pool_destroy(pool);
+    return failures;
+}
+
 int main(void) {
     int failures = 0, checked = 0;
     for (int trial = 0; trial < 412; trial++) {
@@ -580,7 +761,7 @@ int main(void) {
                         failures += check_depthwise(trial++, &checked);
                     }
         /* One geometry again and again with other input zero points (the padding byte): the AVX-512
-         * small-plane path keeps its plans per geometry between calls. */
+         * small-plane tables depend on the geometry, never on the zero point they are built with. */
         const int zps[] = {-100, 37, -100, 127, -128, 37};
         for (int rep = 0; rep < 2; rep++)
             for (size_t zi = 0; zi < sizeof zps / sizeof zps[0]; zi++) {
@@ -596,6 +777,7 @@ int main(void) {
     failures += check_gemv(&checked);
     failures += check_pack(&checked);
     failures += check_threads(&checked);
+    failures += check_plans(&checked);
     printf("parity: %d variant runs checked", checked);
     for (int v = 0; v < VIGIL_KERNEL_COUNT; v++)
         if (vigil_kernel_supported((vigil_kernel_variant)v)) printf(" [%s]", vigil_kernel_name((vigil_kernel_variant)v));

@@ -20,7 +20,7 @@ SRC=(Sources/CVigilKernels/cpu_features.c Sources/CVigilKernels/gemm_generic.c S
      Sources/CVigilKernels/x86/depthwise_avx512.c Sources/CVigilKernels/x86/depthwise_planes_avx2.c Sources/CVigilKernels/arm/depthwise_neon.c
      Sources/CVigilKernels/gemv_u8s8.c Sources/CVigilKernels/x86/gemv_vnni_avx512.c
      Sources/CVigilKernels/conv_direct_generic.c Sources/CVigilKernels/x86/conv_direct_vnni.c Sources/CVigilKernels/pool.c Sources/CVigilKernels/x86/pad_quads_avx2.c Sources/CVigilKernels/x86/conv_direct_avx512.c Sources/CVigilKernels/quantize.c Sources/CVigilKernels/add.c
-     Tools/kernels/parity_test.c)
+     Sources/CVigilKernels/plan.c Tools/kernels/parity_test.c)
 # Baseline armv8-a everywhere except the dot-product kernel, which is only called when the CPU has it
 # (the i8mm kernel carries its own target attribute, so it builds with the rest).
 aarch64-linux-gnu-gcc -O2 -march=armv8.2-a+dotprod -I Sources/CVigilKernels/include -c -o "$OUT/gemm_dotprod.o" \

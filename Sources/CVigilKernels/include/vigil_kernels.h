@@ -1,4 +1,6 @@
-// CVigilKernels: int8 micro-kernels and CPU feature detection.
+// CVigilKernels: int8 micro-kernels and CPU feature detection. Operators use them through plans
+// (vigil_plan.h), which choose among the kernels below per variant; the entry points here run the
+// process-wide selected variant, for tests and tools.
 // Every kernel here is bit-exact with the Swift reference operators in VigilRuntime and with the
 // requantization rule of docs/FORMAT.md.
 #ifndef VIGIL_KERNELS_H
@@ -64,11 +66,10 @@ void vigil_gemm_s8(const int8_t *A, const int8_t *B, int rows, int cols, int K,
 /// One input row (a fully connected layer on a single row) through u8 x s8 products:
 /// C[r * ldr] = requant_r(bias[r] + sum_k A[r*K + k] * (b[k] + 128)), A and b int8 with K
 /// contiguous. The caller folds -(zx + 128) * sum(A row) into bias (as for vigil_gemm_u8s8_k4), so
-/// the result is that of vigil_gemm_s8 with bias - zx * sum. Used when vigil_gemv_u8s8_preferred()
-/// says so (AVX512-VNNI: eight rows share each 64-byte step of the shifted input).
+/// the result is that of vigil_gemm_s8 with bias - zx * sum. Fully connected plans (vigil_plan.h)
+/// use it on AVX512-VNNI, where eight rows share each 64-byte step of the shifted input.
 void vigil_gemv_u8s8(const int8_t *A, const int8_t *b, int rows, int K, const vigil_requant_rows *q, int8_t *C,
                      ptrdiff_t ldr);
-int vigil_gemv_u8s8_preferred(void);
 void vigil_gemv_u8s8_generic(const int8_t *A, const int8_t *b, int rows, int K, const vigil_requant_rows *q,
                              int8_t *C, ptrdiff_t ldr);
 
@@ -79,13 +80,11 @@ void vigil_pack_pairs_s8(const int8_t *A, int rows, int K, int32_t *P);
 
 /// C[r * ldc + c] = requant_r(bias[r] + sum_k A[r][k] * B[k * ldb + c]) with A packed by
 /// vigil_pack_pairs_s8 — the layout of a convolution: B is the input plane of a 1x1 convolution
-/// ([K = Cin][N = H*W], read in place) or an im2col buffer, C is NCHW. Used when
-/// `vigil_gemm_s8_kn_preferred()` says so (NEON, dotprod and i8mm: 4x16 tiles with SMLAL); every x86
-/// variant uses the quad GEMM below (AVX2 through the exact VPMADDWD step of x86/dpbusd_avx2.h).
+/// ([K = Cin][N = H*W], read in place) or an im2col buffer, C is NCHW. Convolution plans use it on
+/// NEON, dotprod and i8mm (4x16 tiles with SMLAL); every x86 variant uses the quad GEMM below
+/// (AVX2 through the exact VPMADDWD step of x86/dpbusd_avx2.h).
 void vigil_gemm_s8_kn(const int32_t *Apairs, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
                       const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc);
-/// 1 if the selected variant has a vectorized `vigil_gemm_s8_kn`.
-int vigil_gemm_s8_kn_preferred(void);
 void vigil_gemm_s8_kn_generic(const int32_t *Apairs, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
                               const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc);
 
@@ -98,8 +97,6 @@ void vigil_gemm_u8s8_k4(const int32_t *Aquads, const uint8_t *U, int rows, int c
 /// Packs the input of a 1x1 stride-1 convolution, X [channels][positions] int8 (row stride
 /// `plane`), into U [ceil(channels/4)][positions][4] of x + 128 (missing channels: 0).
 void vigil_pack_quads_u8(const int8_t *X, ptrdiff_t plane, int channels, int positions, uint8_t *U);
-/// 1 if the selected variant prefers vigil_gemm_u8s8_k4 for convolutions.
-int vigil_gemm_u8s8_k4_preferred(void);
 void vigil_gemm_u8s8_k4_generic(const int32_t *Aquads, const uint8_t *U, int rows, int cols, int K4,
                                 const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc);
 
@@ -134,8 +131,6 @@ void vigil_depthwise_s8_generic(const int8_t *X, const int8_t *W, const vigil_de
 /// contribute nothing, as in the reference.
 void vigil_conv_u8s8_direct(const int32_t *W, int rows, const uint8_t *base, ptrdiff_t pos_stride, int positions,
                             const int32_t *offsets, int K4, const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc);
-/// 1 if the selected variant has a vectorized vigil_conv_u8s8_direct.
-int vigil_conv_u8s8_direct_preferred(void);
 void vigil_conv_u8s8_direct_generic(const int32_t *W, int rows, const uint8_t *base, ptrdiff_t pos_stride,
                                     int positions, const int32_t *offsets, int K4, const vigil_requant_rows *q,
                                     int8_t *Y, ptrdiff_t ldc);

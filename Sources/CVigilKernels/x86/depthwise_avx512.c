@@ -12,7 +12,6 @@
 #include "../depthwise_planes.h"
 #include <cpuid.h>
 #include <immintrin.h>
-#include <pthread.h>
 
 #include "requant_avx512.h"
 
@@ -441,57 +440,32 @@ VIGIL_A512V static void dw_small_planes(const int8_t *X, const int8_t *W, const 
     }
 }
 
-/// The last plans built, by geometry (channels and multiplier left out: the plan does not depend on
-/// them). Building a plan costs about 1-2 us — on the ECG network's first layer (one input channel,
-/// 16 outputs of 360 positions) more than the layer's arithmetic — and an interpreter calls the same
-/// few geometries on every invocation. `taken` 0: the small-plane path does not take the geometry
-/// (also remembered). One table for the process behind a mutex, and a plan is copied out under it
-/// (about 5 KiB): thread-local tables would be zeroed in every thread's TLS block at thread creation
-/// (46 KiB per thread of the agent, whatever the thread does), and a pointer into the table could see
-/// its entry replaced by another thread's geometry while in use.
-#define DW_PLAN_CACHE 8
-typedef struct {
-    dw_small_plan plan;
-    vigil_depthwise_geometry key;
-    int used, taken;
-} dw_plan_slot;
-static dw_plan_slot dw_plans[DW_PLAN_CACHE];
-static unsigned dw_plans_next;
-static pthread_mutex_t dw_plans_lock = PTHREAD_MUTEX_INITIALIZER;
+// The small-plane tables depend on the geometry but not on channels or multiplier, and building
+// them costs about 1-2 us (on the ECG network's first layer, one input channel and 16 outputs of
+// 360 positions, more than the layer's arithmetic): a depthwise plan (vigil_plan.h) builds them
+// once, when it is prepared, and every run reads them. Callers without a plan (the public
+// vigil_depthwise_s8, for tests) build them on the stack per call.
+// Prepared memory: an int32 "taken" flag, then the tables 64 bytes in.
+size_t vigil_depthwise_avx512_prepared_bytes(void) { return 64 + sizeof(dw_small_plan); }
 
-/// 1 and the plan for g in *out (from the table, or built and added to it); 0 when the small-plane
-/// path does not take g.
-VIGIL_A512 static int dw_small_plan_cached(const vigil_depthwise_geometry *g, const vigil_dw_layout *l, dw_small_plan *out) {
-    vigil_depthwise_geometry key = *g;
-    key.channels = 0;
-    key.multiplier = 0;
-    pthread_mutex_lock(&dw_plans_lock);
-    for (int i = 0; i < DW_PLAN_CACHE; i++) {
-        const dw_plan_slot *e = &dw_plans[i];
-        if (e->used && memcmp(&e->key, &key, sizeof key) == 0) {
-            const int taken = e->taken;
-            if (taken) *out = e->plan;
-            pthread_mutex_unlock(&dw_plans_lock);
-            return taken;
-        }
-    }
-    pthread_mutex_unlock(&dw_plans_lock);
-    const int taken = dw_small_plan_of(g, l, out);  // (built outside the lock)
-    pthread_mutex_lock(&dw_plans_lock);
-    dw_plan_slot *e = &dw_plans[dw_plans_next++ % DW_PLAN_CACHE];
-    e->key = key;
-    e->used = 1;
-    e->taken = taken;
-    if (taken) e->plan = *out;
-    pthread_mutex_unlock(&dw_plans_lock);
+VIGIL_A512 int vigil_depthwise_avx512_prepare(const vigil_depthwise_geometry *g, void *out) {
+    const vigil_dw_layout l = vigil_dw_layout_of(g);
+    const int taken = dw_small_plan_of(g, &l, (dw_small_plan *)((uint8_t *)out + 64));
+    *(int32_t *)out = taken;
     return taken;
 }
 
 VIGIL_A512 void vigil_depthwise_planes_avx512vnni(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
-                                                  const vigil_requant_rows *q, void *scratch, int8_t *Y) {
+                                                  const vigil_requant_rows *q, const void *prepared, void *scratch,
+                                                  int8_t *Y) {
+    if (prepared) {
+        if (*(const int32_t *)prepared) dw_small_planes(X, W, g, q, (const dw_small_plan *)((const uint8_t *)prepared + 64), Y);
+        else dw_planes_one_by_one(X, W, g, q, scratch, Y);
+        return;
+    }
     const vigil_dw_layout l = vigil_dw_layout_of(g);
     dw_small_plan pl;
-    if (dw_small_plan_cached(g, &l, &pl)) dw_small_planes(X, W, g, q, &pl, Y);
+    if (dw_small_plan_of(g, &l, &pl)) dw_small_planes(X, W, g, q, &pl, Y);
     else dw_planes_one_by_one(X, W, g, q, scratch, Y);
 }
 #endif

@@ -50,12 +50,12 @@ enum PreparedOp {
         }
     }
 
-    /// Scratch bytes with `threads` intra-op threads: the ops whose kernel works in per-channel scratch
-    /// (depthwise planes) need one copy per thread, `threadScratchStride` bytes apart.
+    /// Scratch bytes with `threads` intra-op threads (a plan knows which of its kernels work in
+    /// per-thread copies).
     func scratchBytes(threads: Int) -> Int {
         switch self {
-        case .conv(let p): p.op.singleChannel && threads > 1 ? threadScratchStride(p.op.scratchBytes) * threads : p.op.scratchBytes
-        case .depthwiseConv(let p): p.op.scratchBytes > 0 && threads > 1 ? threadScratchStride(p.op.scratchBytes) * threads : p.op.scratchBytes
+        case .conv(let p): p.op.scratchBytes(threads: threads)
+        case .depthwiseConv(let p): p.op.scratchBytes(threads: threads)
         default: 0
         }
     }
@@ -283,6 +283,29 @@ public final class Interpreter {
     public var inputCount: Int { model.inputs.count }
     public var outputCount: Int { model.outputs.count }
 
+    #if canImport(CVigilKernels)
+    /// What each planned operator family runs, as "variant/path" (e.g. "avx2/direct"; vigil_plan.h
+    /// names the paths), distinct and sorted, for the families the model has: "conv", "depthwise",
+    /// "fully_connected". Empty with the reference operators and for float layers.
+    public var kernelPaths: [(family: String, paths: [String])] {
+        var conv: [String] = [], depthwise: [String] = [], fc: [String] = []
+        func name(_ v: vigil_kernel_variant, _ path: UnsafePointer<CChar>) -> String {
+            String(cString: vigil_kernel_name(v)) + "/" + String(cString: path)
+        }
+        for op in ops {
+            switch op {
+            case .conv(let p): if let plan = p.op.plan { conv.append(name(vigil_conv_plan_variant(plan.raw), vigil_conv_plan_path(plan.raw))) }
+            case .depthwiseConv(let p):
+                if let plan = p.op.plan { depthwise.append(name(vigil_depthwise_plan_variant(plan.raw), vigil_depthwise_plan_path(plan.raw))) }
+            case .fullyConnected(let p): if let plan = p.op.plan { fc.append(name(vigil_fc_plan_variant(plan.raw), vigil_fc_plan_path(plan.raw))) }
+            default: break
+            }
+        }
+        return [("conv", conv), ("depthwise", depthwise), ("fully_connected", fc)]
+            .filter { !$0.1.isEmpty }.map { ($0.0, Array(Set($0.1)).sorted()) }
+    }
+    #endif
+
     public func input(_ i: Int) -> TensorView { view(model.inputs[i]) }
     public func output(_ i: Int) -> TensorView { view(model.outputs[i]) }
 
@@ -317,5 +340,3 @@ public final class Interpreter {
     }
 }
 
-/// Bytes between the per-thread copies of an operator's scratch (64-byte aligned, like the arena).
-func threadScratchStride(_ bytes: Int) -> Int { (bytes + 63) & ~63 }

@@ -15,12 +15,12 @@ struct DepthwiseConvOp {
     var inZero: Int32 = 0, outZero: Int32 = 0, lo: Int32 = -128, hi: Int32 = 127
     var fbias: [Float] = []
     var flo: Float = -.infinity, fhi: Float = .infinity
-    var useKernel = false
-    var multipliers: [Int32] = []
-    var shifts: [Int32] = []
-    /// The padded channel planes of the vectorized kernel (vigil_depthwise_s8_scratch_bytes).
+    /// The padded channel planes of the vectorized kernels.
     var scratch: Int
-    var scratchBytes = 0
+    #if canImport(CVigilKernels)
+    /// int8 through the C kernels: the prepared depthwise convolution (vigil_plan.h).
+    var plan: KernelPlan? = nil
+    #endif
 
     init(_ c: OpContext) throws(VigilError) {
         try c.expectOperands(inputs: 2...3)
@@ -56,11 +56,22 @@ struct DepthwiseConvOp {
             }
             #if canImport(CVigilKernels)
             if c.optimized {
-                useKernel = true
-                multipliers = requant.map(\.multiplier)
-                shifts = requant.map(\.shift)
-                var geo = kernelGeometry
-                scratchBytes = vigil_depthwise_s8_scratch_bytes(&geo)
+                var geo = depthwiseKernelGeometry(g, multiplier: multiplier, inZero: inZero)
+                let variant = vigil_kernel_selected()
+                let bytes = vigil_depthwise_plan_bytes(&geo, Int32(g.batch), variant)
+                guard bytes > 0 else { throw c.fail("the kernels cannot plan this depthwise convolution (\(g))") }
+                let plan = KernelPlan(bytes: bytes)
+                let multipliers = requant.map { $0.multiplier }, shifts = requant.map { $0.shift }
+                let ok = bias.withUnsafeBufferPointer { b in
+                    multipliers.withUnsafeBufferPointer { m in
+                        shifts.withUnsafeBufferPointer { s in
+                            vigil_depthwise_plan_init(plan.raw, bytes, &geo, Int32(g.batch), c.constant(w, as: Int8.self).baseAddress!,
+                                                      b.baseAddress!, m.baseAddress!, s.baseAddress!, outZero, lo, hi, variant)
+                        }
+                    }
+                }
+                guard ok == 1 else { throw c.fail("the kernels cannot plan this depthwise convolution (\(g))") }
+                self.plan = plan
             }
             #endif
         } else {
@@ -77,29 +88,20 @@ struct DepthwiseConvOp {
         }
     }
 
-    #if canImport(CVigilKernels)
-    var kernelGeometry: vigil_depthwise_geometry { depthwiseKernelGeometry(g, multiplier: multiplier, inZero: inZero) }
-    #endif
+    /// Scratch bytes with a pool of `threads` threads (one copy of the channel planes per thread).
+    func scratchBytes(threads: Int) -> Int {
+        #if canImport(CVigilKernels)
+        if let plan { return vigil_depthwise_plan_scratch_bytes(plan.raw, Int32(threads)) }
+        #endif
+        return 0
+    }
 
     /// `pool`: intra-op threads; channels are split across them, each with its own scratch copy.
     func eval(_ t: SlotTable, _ pool: OpaquePointer? = nil) {
         #if canImport(CVigilKernels)
-        if useKernel {
-            var geo = kernelGeometry
-            let work: UnsafeMutableRawPointer? = scratchBytes > 0 ? t[scratch] : nil
-            bias.withUnsafeBufferPointer { b in
-            multipliers.withUnsafeBufferPointer { m in
-            shifts.withUnsafeBufferPointer { s in
-                var q = vigil_requant_rows(bias: b.baseAddress!, multiplier: m.baseAddress!, shift: s.baseAddress!,
-                                           zero_point: outZero, lo: lo, hi: hi)
-                let inPlane = g.inChannels * g.inH * g.inW, outPlane = g.outChannels * g.outH * g.outW
-                for n in 0..<g.batch {
-                    vigil_par_depthwise_s8(pool, t[x].assumingMemoryBound(to: Int8.self) + n * inPlane, t[w].assumingMemoryBound(to: Int8.self),
-                                           &geo, &q, work, threadScratchStride(scratchBytes), t[y].assumingMemoryBound(to: Int8.self) + n * outPlane)
-                }
-            }
-            }
-            }
+        if let plan {
+            vigil_depthwise_run(plan.raw, t[x].assumingMemoryBound(to: Int8.self), t[w].assumingMemoryBound(to: Int8.self),
+                                t[scratch], t[y].assumingMemoryBound(to: Int8.self), pool)
             return
         }
         #endif

@@ -15,13 +15,10 @@ struct FullyConnectedOp {
     var inZero: Int32 = 0, outZero: Int32 = 0, lo: Int32 = -128, hi: Int32 = 127
     var fbias: [Float] = []
     var flo: Float = -.infinity, fhi: Float = .infinity
-    // int8 through vigil_gemm_s8: rows are output features, columns input rows (no copy needed).
-    var useKernel = false
-    var kernelBias: [Int32] = []
-    var multipliers: [Int32] = []
-    var shifts: [Int32] = []
-    /// One input row through vigil_gemv_u8s8 (single-threaded calls): its bias, bias - (zx + 128) * sum(w).
-    var gemvBias: [Int32] = []
+    #if canImport(CVigilKernels)
+    /// int8 through the C kernels: the prepared layer (vigil_plan.h; its GEMM reads W in place).
+    var plan: KernelPlan? = nil
+    #endif
 
     init(_ c: OpContext) throws(VigilError) {
         try c.expectOperands(inputs: 2...3)
@@ -58,18 +55,23 @@ struct FullyConnectedOp {
             }
             #if canImport(CVigilKernels)
             if c.optimized {
-                useKernel = true
-                let wv = c.constant(w, as: Int8.self)
-                // The u8 x s8 one-row kernel pays off from a row of 64 bytes and eight output rows on.
-                let gemv = m == 1 && k >= 64 && n >= 8 && vigil_gemv_u8s8_preferred() != 0
-                for j in 0..<n {
-                    var sum: Int32 = 0
-                    for p in 0..<k { sum &+= Int32(wv[j * k + p]) }
-                    kernelBias.append(bias[j] &- inZero &* sum)
-                    if gemv { gemvBias.append(bias[j] &- (inZero &+ 128) &* sum) }
+                var p = vigil_fc_params(m: Int32(m), n: Int32(n), k: Int32(k), input_zero_point: inZero,
+                                        output_zero_point: outZero, lo: lo, hi: hi)
+                let variant = vigil_kernel_selected()
+                let bytes = vigil_fc_plan_bytes(&p, variant)
+                guard bytes > 0 else { throw c.fail("the kernels cannot plan this layer (\(m)x\(k) by \(n))") }
+                let plan = KernelPlan(bytes: bytes)
+                let multipliers = requant.map { $0.multiplier }, shifts = requant.map { $0.shift }
+                let ok = bias.withUnsafeBufferPointer { b in
+                    multipliers.withUnsafeBufferPointer { mu in
+                        shifts.withUnsafeBufferPointer { s in
+                            vigil_fc_plan_init(plan.raw, bytes, &p, c.constant(w, as: Int8.self).baseAddress!, b.baseAddress!,
+                                               mu.baseAddress!, s.baseAddress!, variant)
+                        }
+                    }
                 }
-                multipliers = requant.map(\.multiplier)
-                shifts = requant.map(\.shift)
+                guard ok == 1 else { throw c.fail("the kernels cannot plan this layer (\(m)x\(k) by \(n))") }
+                self.plan = plan
             }
             #endif
         } else {
@@ -89,30 +91,9 @@ struct FullyConnectedOp {
     /// `pool`: intra-op threads; output features are split across them.
     func eval(_ t: SlotTable, _ pool: OpaquePointer? = nil) {
         #if canImport(CVigilKernels)
-        if useKernel && pool == nil && !gemvBias.isEmpty {
-            gemvBias.withUnsafeBufferPointer { kb in
-            multipliers.withUnsafeBufferPointer { mult in
-            shifts.withUnsafeBufferPointer { sh in
-                var q = vigil_requant_rows(bias: kb.baseAddress!, multiplier: mult.baseAddress!, shift: sh.baseAddress!,
-                                           zero_point: outZero, lo: lo, hi: hi)
-                vigil_gemv_u8s8(t[w].assumingMemoryBound(to: Int8.self), t[x].assumingMemoryBound(to: Int8.self),
-                                Int32(n), Int32(k), &q, t[y].assumingMemoryBound(to: Int8.self), 1)
-            }
-            }
-            }
-            return
-        }
-        if useKernel {
-            kernelBias.withUnsafeBufferPointer { kb in
-            multipliers.withUnsafeBufferPointer { mult in
-            shifts.withUnsafeBufferPointer { sh in
-                var q = vigil_requant_rows(bias: kb.baseAddress!, multiplier: mult.baseAddress!, shift: sh.baseAddress!,
-                                           zero_point: outZero, lo: lo, hi: hi)
-                vigil_par_gemm_s8(pool, t[w].assumingMemoryBound(to: Int8.self), t[x].assumingMemoryBound(to: Int8.self),
-                              Int32(n), Int32(m), Int32(k), &q, t[y].assumingMemoryBound(to: Int8.self), 1, n)
-            }
-            }
-            }
+        if let plan {
+            vigil_fc_run(plan.raw, t[x].assumingMemoryBound(to: Int8.self), t[w].assumingMemoryBound(to: Int8.self),
+                         t[y].assumingMemoryBound(to: Int8.self), pool)
             return
         }
         #endif

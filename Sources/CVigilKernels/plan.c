@@ -1,0 +1,523 @@
+// Prepared convolutions, depthwise convolutions and fully connected layers (vigil_plan.h).
+// Each plan is a header followed by its arrays, placed at 64-byte aligned offsets computed the same
+// way by the size query and by init (plan_layout), so the two cannot disagree.
+#include "vigil_plan.h"
+#include "dispatch.h"
+#include <string.h>
+
+enum { PLAN_ALIGN = 64 };
+static size_t align_up(size_t n) { return (n + PLAN_ALIGN - 1) & ~(size_t)(PLAN_ALIGN - 1); }
+static size_t thread_stride(size_t bytes) { return align_up(bytes); }
+
+/// Appends an array of `bytes` to a layout being measured; returns its offset.
+static size_t take(size_t *end, size_t bytes) {
+    const size_t at = *end;
+    *end = align_up(at + bytes);
+    return at;
+}
+
+#define AT(plan, T, off) ((T *)((uint8_t *)(plan) + (off)))
+#define CAT(plan, T, off) ((const T *)((const uint8_t *)(plan) + (off)))
+
+// --- convolution ---------------------------------------------------------------------------------
+
+enum { CONV_MAGIC = 0x56434E31 };  // "VCN1"
+typedef enum { PATH_ROWS, PATH_COLUMNS, PATH_QUADS, PATH_DIRECT, PATH_DEPTHWISE } conv_path;
+
+typedef struct {
+    uint32_t magic;
+    vigil_kernel_variant variant;
+    conv_path path;
+    vigil_conv_params p;
+    int icpg, ocpg, ksize, k4, pointwise;
+    // direct: the padded input [channels][hp][wp] (rows) or [ceil(channels/4)][hp][wp][4] (channel quads)
+    int channel_quads, hp, wp, noffsets;
+    ptrdiff_t pos_stride, row_stride;
+    size_t scratch;          // bytes (per thread for PATH_DEPTHWISE)
+    size_t weights, bias, multiplier, shift, offsets, prepared;  // offsets into the plan
+    vigil_depthwise_geometry dw;  // PATH_DEPTHWISE
+    size_t total;
+} conv_plan;
+
+static int conv_valid(const vigil_conv_params *p) {
+    if (p->batch < 1 || p->in_channels < 1 || p->out_channels < 1 || p->groups < 1) return 0;
+    if (p->in_channels % p->groups || p->out_channels % p->groups) return 0;
+    if (p->in_h < 1 || p->in_w < 1 || p->out_h < 1 || p->out_w < 1 || p->k_h < 1 || p->k_w < 1) return 0;
+    if (p->stride_h < 1 || p->stride_w < 1 || p->dilation_h < 1 || p->dilation_w < 1) return 0;
+    if (p->pad_top < 0 || p->pad_left < 0 || p->pad_bottom < 0 || p->pad_right < 0) return 0;
+    return 1;
+}
+
+/// The depthwise kernel's geometry for a convolution with one input channel (multiplier = Cout). A
+/// 1D layer (one row in, one row out) gets its horizontal stride as the vertical one too: the same
+/// convolution, and the shape the channel-plane kernels take.
+static vigil_depthwise_geometry single_channel_geometry(const vigil_conv_params *p) {
+    const int one_row = p->in_h == 1 && p->out_h == 1 && p->k_h == 1 && p->pad_top == 0;
+    vigil_depthwise_geometry g = {1, p->out_channels, p->in_h, p->in_w, p->out_h, p->out_w, p->k_h, p->k_w,
+                                  one_row ? p->stride_w : p->stride_h, p->stride_w, p->dilation_h, p->dilation_w,
+                                  p->pad_top, p->pad_left, p->input_zero_point};
+    return g;
+}
+
+/// Chooses the path and measures the plan (everything but the packed contents).
+static void conv_layout(const vigil_conv_params *p, vigil_kernel_variant v, conv_plan *h) {
+    memset(h, 0, sizeof *h);
+    h->magic = CONV_MAGIC;
+    h->variant = v;
+    h->p = *p;
+    h->icpg = p->in_channels / p->groups;
+    h->ocpg = p->out_channels / p->groups;
+    h->ksize = h->icpg * p->k_h * p->k_w;
+    h->k4 = (h->ksize + 3) / 4;
+    const int cout = p->out_channels, spatial = p->out_h * p->out_w;
+    const int unit_kernel = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
+                            p->pad_left == 0 && p->pad_bottom == 0 && p->pad_right == 0;
+    if (vigil_variant_avx2(v)) {
+        // Every x86 variant runs on the quad layout (AVX2 through the exact VPMADDWD form of the
+        // VPDPBUSD step); convolutions with a spatial kernel skip im2col through the direct kernel.
+        h->pointwise = unit_kernel;
+        h->path = !h->pointwise && p->groups == 1 ? PATH_DIRECT : PATH_QUADS;
+    } else if (vigil_variant_arm(v)) {
+        h->pointwise = unit_kernel;
+        h->path = PATH_COLUMNS;
+    } else {
+        h->path = PATH_ROWS;
+    }
+    if (p->groups == 1 && p->in_channels == 1) {
+        // The first layer of an image or waveform network: a depthwise convolution with multiplier
+        // Cout, whose channel-plane kernels vectorize across output positions.
+        const vigil_depthwise_geometry g = single_channel_geometry(p);
+        const size_t bytes = vigil_depthwise_s8_scratch_bytes(&g);
+        if (bytes > 0) {
+            h->path = PATH_DEPTHWISE;
+            h->pointwise = 0;
+            h->dw = g;
+            h->scratch = bytes;
+        }
+    }
+    size_t end = align_up(sizeof(conv_plan));
+    switch (h->path) {
+    case PATH_ROWS:
+        h->scratch = (size_t)spatial * h->ksize;
+        break;
+    case PATH_COLUMNS:
+        h->weights = take(&end, (size_t)cout * ((h->ksize + 1) / 2) * 4);
+        h->scratch = h->pointwise ? 0 : (size_t)spatial * h->ksize;
+        break;
+    case PATH_QUADS:
+        h->weights = take(&end, (size_t)cout * h->k4 * 4);
+        h->scratch = (size_t)h->k4 * 4 * spatial;
+        break;
+    case PATH_DIRECT: {
+        // Each group of four reduction terms must be four adjacent bytes of the padded input: four
+        // taps along a row (needs dilation 1 along the row; taps past the kernel get weight 0) or
+        // four channels at one tap (channels past C get weight 0). The layout that wastes fewer of
+        // the four lanes wins.
+        const int cin = p->in_channels, kq = (p->k_w + 3) / 4, c4 = (cin + 3) / 4;
+        const double tap_use = p->dilation_w == 1 ? (double)p->k_w / (4.0 * kq) : 0;
+        const double channel_use = (double)cin / (4.0 * c4);
+        h->channel_quads = channel_use > tap_use;
+        // Rows and columns the kernel can touch: output position times stride plus its reach.
+        h->hp = (p->out_h - 1) * p->stride_h + (p->k_h - 1) * p->dilation_h + 1;
+        h->wp = h->channel_quads ? (p->out_w - 1) * p->stride_w + (p->k_w - 1) * p->dilation_w + 1
+                                 : (p->out_w - 1) * p->stride_w + 4 * kq;
+        const int unit = h->channel_quads ? 4 : 1;
+        h->pos_stride = (ptrdiff_t)p->stride_w * unit;
+        h->row_stride = (ptrdiff_t)p->stride_h * h->wp * unit;
+        h->noffsets = h->channel_quads ? p->k_h * p->k_w * c4 : cin * p->k_h * kq;
+        h->weights = take(&end, (size_t)((cout + 15) / 16) * h->noffsets * 16 * 4);
+        h->offsets = take(&end, (size_t)h->noffsets * 4);
+        h->scratch = h->channel_quads ? (size_t)c4 * h->hp * h->wp * 4 : (size_t)cin * h->hp * h->wp;
+        break;
+    }
+    case PATH_DEPTHWISE: {
+        const size_t prepared = vigil_depthwise_prepared_bytes(v);
+        if (prepared) h->prepared = take(&end, prepared);
+        break;
+    }
+    }
+    h->bias = take(&end, (size_t)cout * 4);
+    h->multiplier = take(&end, (size_t)cout * 4);
+    h->shift = take(&end, (size_t)cout * 4);
+    h->total = end;
+}
+
+size_t vigil_conv_plan_bytes(const vigil_conv_params *p, vigil_kernel_variant v) {
+    if (!conv_valid(p)) return 0;
+    conv_plan h;
+    conv_layout(p, v, &h);
+    return h.total;
+}
+
+/// Sum of the weights of output channel oc (the reduction's zero-point and unsigned-shift terms).
+static int32_t weight_sum(const int8_t *W, int ksize, int oc) {
+    uint32_t s = 0;
+    for (int k = 0; k < ksize; k++) s += (uint32_t)(int32_t)W[(ptrdiff_t)oc * ksize + k];
+    return (int32_t)s;
+}
+
+/// b - z * sum, wrapping like the Swift reference's &- and &*.
+static int32_t fold(int32_t b, int32_t z, int32_t sum) { return (int32_t)((uint32_t)b - (uint32_t)z * (uint32_t)sum); }
+
+int vigil_conv_plan_init(void *plan, size_t bytes, const vigil_conv_params *p, const int8_t *W, const int32_t *bias,
+                         const int32_t *multiplier, const int32_t *shift, vigil_kernel_variant v) {
+    if (!plan || !conv_valid(p) || !vigil_kernel_supported(v) || ((uintptr_t)plan & (PLAN_ALIGN - 1))) return 0;
+    conv_plan h;
+    conv_layout(p, v, &h);
+    if (bytes < h.total) return 0;
+    memset(plan, 0, h.total);
+    const int cout = p->out_channels, ks = h.ksize;
+    const int32_t zx = p->input_zero_point;
+    int32_t *b = AT(plan, int32_t, h.bias);
+    memcpy(AT(plan, int32_t, h.multiplier), multiplier, (size_t)cout * 4);
+    memcpy(AT(plan, int32_t, h.shift), shift, (size_t)cout * 4);
+    for (int oc = 0; oc < cout; oc++) {
+        const int32_t b0 = bias ? bias[oc] : 0, sum = weight_sum(W, ks, oc);
+        switch (h.path) {
+        case PATH_ROWS:
+        case PATH_COLUMNS: b[oc] = fold(b0, zx, sum); break;
+        // acc over (x + 128) * w = acc over x * w + 128 * sum(w); the reference subtracts zx * sum(w).
+        case PATH_QUADS:
+        case PATH_DIRECT: b[oc] = fold(b0, zx + 128, sum); break;
+        case PATH_DEPTHWISE: b[oc] = b0; break;  // the depthwise kernel subtracts zx itself
+        }
+    }
+    switch (h.path) {
+    case PATH_ROWS: break;
+    case PATH_COLUMNS:
+        vigil_pack_pairs_s8(W, cout, ks, AT(plan, int32_t, h.weights));
+        break;
+    case PATH_QUADS: {
+        uint32_t *q = AT(plan, uint32_t, h.weights);
+        for (int oc = 0; oc < cout; oc++)
+            for (int k = 0; k < ks; k++)
+                q[(ptrdiff_t)oc * h.k4 + k / 4] |= (uint32_t)(uint8_t)W[(ptrdiff_t)oc * ks + k] << (8 * (k % 4));
+        break;
+    }
+    case PATH_DIRECT: {
+        // Weight quads [ceil(Cout / 16)][K4][16]; quad k of the reduction starts offsets[k] bytes past
+        // the output position's first byte.
+        uint32_t *q = AT(plan, uint32_t, h.weights);
+        int32_t *off = AT(plan, int32_t, h.offsets);
+        const int cin = p->in_channels, kq = (p->k_w + 3) / 4, c4 = (cin + 3) / 4, k4 = h.noffsets;
+#define PUT(oc, k, t, val) (q[((ptrdiff_t)((oc) / 16) * k4 + (k)) * 16 + (oc) % 16] |= (uint32_t)(uint8_t)(val) << (8 * (t)))
+        if (h.channel_quads) {
+            for (int ky = 0; ky < p->k_h; ky++)
+                for (int kx = 0; kx < p->k_w; kx++)
+                    for (int j = 0; j < c4; j++) {
+                        const int k = (ky * p->k_w + kx) * c4 + j;
+                        off[k] = ((j * h.hp + ky * p->dilation_h) * h.wp + kx * p->dilation_w) * 4;
+                        for (int oc = 0; oc < cout; oc++)
+                            for (int t = 0; t < 4 && 4 * j + t < cin; t++)
+                                PUT(oc, k, t, W[(ptrdiff_t)oc * ks + ((4 * j + t) * p->k_h + ky) * p->k_w + kx]);
+                    }
+        } else {
+            for (int ic = 0; ic < cin; ic++)
+                for (int ky = 0; ky < p->k_h; ky++)
+                    for (int j = 0; j < kq; j++) {
+                        const int k = (ic * p->k_h + ky) * kq + j;
+                        off[k] = (ic * h.hp + ky * p->dilation_h) * h.wp + 4 * j;
+                        for (int oc = 0; oc < cout; oc++)
+                            for (int t = 0; t < 4 && 4 * j + t < p->k_w; t++)
+                                PUT(oc, k, t, W[(ptrdiff_t)oc * ks + (ic * p->k_h + ky) * p->k_w + 4 * j + t]);
+                    }
+        }
+#undef PUT
+        break;
+    }
+    case PATH_DEPTHWISE:
+        if (h.prepared) vigil_depthwise_prepare(v, &h.dw, AT(plan, void, h.prepared));
+        break;
+    }
+    memcpy(plan, &h, sizeof h);
+    return 1;
+}
+
+size_t vigil_conv_plan_scratch_bytes(const void *plan, int threads) {
+    const conv_plan *h = plan;
+    if (h->scratch == 0) return 0;
+    // The depthwise kernel works per channel in its scratch: one copy per thread.
+    return h->path == PATH_DEPTHWISE && threads > 1 ? thread_stride(h->scratch) * (size_t)threads : h->scratch;
+}
+
+vigil_kernel_variant vigil_conv_plan_variant(const void *plan) { return ((const conv_plan *)plan)->variant; }
+
+const char *vigil_conv_plan_path(const void *plan) {
+    switch (((const conv_plan *)plan)->path) {
+    case PATH_ROWS: return "rows";
+    case PATH_COLUMNS: return "columns";
+    case PATH_QUADS: return "quads";
+    case PATH_DIRECT: return "direct";
+    case PATH_DEPTHWISE: return "depthwise";
+    }
+    return "unknown";
+}
+
+static vigil_requant_rows conv_rows(const void *plan, const conv_plan *h, int r0) {
+    vigil_requant_rows q = {CAT(plan, int32_t, h->bias) + r0, CAT(plan, int32_t, h->multiplier) + r0,
+                            CAT(plan, int32_t, h->shift) + r0, h->p.output_zero_point, h->p.lo, h->p.hi};
+    return q;
+}
+
+/// Input channel `ic` of group plane `first` at tap (ky, kx) for every output position, in output
+/// order, written `step` bytes apart from `dst`, each byte x ^ flip (padding: pad).
+static void gather_tap(const conv_plan *h, const int8_t *plane, int ky, int kx, uint8_t *dst, ptrdiff_t step,
+                       uint8_t flip, uint8_t pad) {
+    const vigil_conv_params *p = &h->p;
+    for (int oy = 0; oy < p->out_h; oy++) {
+        const int iy = oy * p->stride_h - p->pad_top + ky * p->dilation_h;
+        const int in_row = iy >= 0 && iy < p->in_h;
+        for (int ox = 0; ox < p->out_w; ox++) {
+            const int ix = ox * p->stride_w - p->pad_left + kx * p->dilation_w;
+            *dst = in_row && ix >= 0 && ix < p->in_w ? (uint8_t)plane[(ptrdiff_t)iy * p->in_w + ix] ^ flip : pad;
+            dst += step;
+        }
+    }
+}
+
+void vigil_conv_run(const void *plan, const int8_t *X, const int8_t *W, void *scratch, int8_t *Y, vigil_pool *pool) {
+    const conv_plan *h = plan;
+    const vigil_conv_params *p = &h->p;
+    const vigil_kernel_variant v = h->variant;
+    const ptrdiff_t in_plane = (ptrdiff_t)p->in_h * p->in_w, spatial = (ptrdiff_t)p->out_h * p->out_w;
+    const ptrdiff_t in_image = in_plane * p->in_channels, out_image = spatial * p->out_channels;
+    uint8_t *S = scratch;
+    for (int n = 0; n < p->batch; n++) {
+        const int8_t *image = X + n * in_image;
+        int8_t *out = Y + n * out_image;
+        switch (h->path) {
+        case PATH_DEPTHWISE: {
+            const vigil_requant_rows q = conv_rows(plan, h, 0);
+            vigil_par_depthwise_s8_v(pool, v, image, W, &h->dw, &q, h->prepared ? CAT(plan, void, h->prepared) : NULL,
+                                     scratch, thread_stride(h->scratch), out);
+            break;
+        }
+        case PATH_DIRECT: {
+            const uint8_t pad = (uint8_t)(p->input_zero_point + 128);
+            if (h->channel_quads)
+                vigil_conv_pad_quads_u8_v(v, image, p->in_channels, p->in_h, p->in_w, p->pad_top, p->pad_left, h->hp,
+                                          h->wp, pad, S);
+            else
+                vigil_conv_pad_rows_u8(image, p->in_channels, p->in_h, p->in_w, p->pad_top, p->pad_left, h->hp, h->wp,
+                                       pad, S);
+            const vigil_requant_rows q = conv_rows(plan, h, 0);
+            vigil_par_conv_u8s8_direct_v(pool, v, CAT(plan, int32_t, h->weights), p->out_channels, S, h->row_stride,
+                                         p->out_h, h->pos_stride, p->out_w, CAT(plan, int32_t, h->offsets), h->noffsets,
+                                         &q, out, spatial);
+            break;
+        }
+        case PATH_QUADS:
+            for (int grp = 0; grp < p->groups; grp++) {
+                const int8_t *first = image + (ptrdiff_t)grp * h->icpg * in_plane;
+                if (h->pointwise) {
+                    vigil_par_pack_quads_u8_v(pool, v, first, in_plane, h->icpg, (int)spatial, S);
+                } else {
+                    // im2col of x + 128 as [K4][positions][4] (k = 4 * k4 + j); terms past K: 0
+                    const uint8_t pad = (uint8_t)(p->input_zero_point + 128);
+                    int k = 0;
+                    for (int ic = 0; ic < h->icpg; ic++)
+                        for (int ky = 0; ky < p->k_h; ky++)
+                            for (int kx = 0; kx < p->k_w; kx++, k++)
+                                gather_tap(h, first + ic * in_plane, ky, kx, S + (ptrdiff_t)(k / 4) * spatial * 4 + k % 4,
+                                           4, 0x80, pad);
+                    for (; k < 4 * h->k4; k++)
+                        for (ptrdiff_t o = 0; o < spatial; o++) S[((ptrdiff_t)(k / 4) * spatial + o) * 4 + k % 4] = 0;
+                }
+                const int r0 = grp * h->ocpg;
+                const vigil_requant_rows q = conv_rows(plan, h, r0);
+                vigil_par_gemm_u8s8_k4_v(pool, v, CAT(plan, int32_t, h->weights) + (ptrdiff_t)r0 * h->k4, S, h->ocpg,
+                                         (int)spatial, h->k4, &q, out + r0 * spatial, spatial);
+            }
+            break;
+        case PATH_COLUMNS:
+            for (int grp = 0; grp < p->groups; grp++) {
+                const int8_t *first = image + (ptrdiff_t)grp * h->icpg * in_plane;
+                const int8_t *B = first;
+                if (!h->pointwise) {  // im2col as [K][positions]
+                    int k = 0;
+                    for (int ic = 0; ic < h->icpg; ic++)
+                        for (int ky = 0; ky < p->k_h; ky++)
+                            for (int kx = 0; kx < p->k_w; kx++, k++)
+                                gather_tap(h, first + ic * in_plane, ky, kx, S + (ptrdiff_t)k * spatial, 1, 0,
+                                           (uint8_t)p->input_zero_point);
+                    B = (const int8_t *)S;
+                }
+                const int r0 = grp * h->ocpg;
+                const vigil_requant_rows q = conv_rows(plan, h, r0);
+                vigil_par_gemm_s8_kn_v(pool, v, CAT(plan, int32_t, h->weights) + (ptrdiff_t)r0 * ((h->ksize + 1) / 2), B,
+                                       spatial, h->ocpg, (int)spatial, h->ksize, &q, out + r0 * spatial, spatial);
+            }
+            break;
+        case PATH_ROWS:
+            for (int grp = 0; grp < p->groups; grp++) {
+                const int8_t *first = image + (ptrdiff_t)grp * h->icpg * in_plane;
+                // im2col, one row of K values per output position
+                int k = 0;
+                for (int ic = 0; ic < h->icpg; ic++)
+                    for (int ky = 0; ky < p->k_h; ky++)
+                        for (int kx = 0; kx < p->k_w; kx++, k++)
+                            gather_tap(h, first + ic * in_plane, ky, kx, S + k, h->ksize, 0, (uint8_t)p->input_zero_point);
+                const int r0 = grp * h->ocpg;
+                const vigil_requant_rows q = conv_rows(plan, h, r0);
+                vigil_par_gemm_s8_v(pool, v, W + (ptrdiff_t)r0 * h->ksize, (const int8_t *)S, h->ocpg, (int)spatial,
+                                    h->ksize, &q, out + r0 * spatial, spatial, 1);
+            }
+            break;
+        }
+    }
+}
+
+// --- depthwise -----------------------------------------------------------------------------------
+
+enum { DW_MAGIC = 0x56445731 };  // "VDW1"
+typedef struct {
+    uint32_t magic;
+    vigil_kernel_variant variant;
+    vigil_depthwise_geometry g;
+    int batch;
+    int32_t zero_point, lo, hi;
+    size_t scratch, bias, multiplier, shift, prepared, total;
+} dw_plan;
+
+static int dw_valid(const vigil_depthwise_geometry *g, int batch) {
+    return batch >= 1 && g->channels >= 1 && g->multiplier >= 1 && g->in_h >= 1 && g->in_w >= 1 && g->out_h >= 1 &&
+           g->out_w >= 1 && g->k_h >= 1 && g->k_w >= 1 && g->stride_h >= 1 && g->stride_w >= 1 && g->dilation_h >= 1 &&
+           g->dilation_w >= 1 && g->pad_top >= 0 && g->pad_left >= 0;
+}
+
+static void dw_layout(const vigil_depthwise_geometry *g, int batch, vigil_kernel_variant v, dw_plan *h) {
+    memset(h, 0, sizeof *h);
+    h->magic = DW_MAGIC;
+    h->variant = v;
+    h->g = *g;
+    h->batch = batch;
+    h->scratch = vigil_depthwise_s8_scratch_bytes(g);
+    const size_t rows = (size_t)g->channels * g->multiplier;
+    size_t end = align_up(sizeof(dw_plan));
+    const size_t prepared = h->scratch ? vigil_depthwise_prepared_bytes(v) : 0;
+    if (prepared) h->prepared = take(&end, prepared);
+    h->bias = take(&end, rows * 4);
+    h->multiplier = take(&end, rows * 4);
+    h->shift = take(&end, rows * 4);
+    h->total = end;
+}
+
+size_t vigil_depthwise_plan_bytes(const vigil_depthwise_geometry *g, int batch, vigil_kernel_variant v) {
+    if (!dw_valid(g, batch)) return 0;
+    dw_plan h;
+    dw_layout(g, batch, v, &h);
+    return h.total;
+}
+
+int vigil_depthwise_plan_init(void *plan, size_t bytes, const vigil_depthwise_geometry *g, int batch, const int8_t *W,
+                              const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int32_t zero_point,
+                              int32_t lo, int32_t hi, vigil_kernel_variant v) {
+    (void)W;
+    if (!plan || !dw_valid(g, batch) || !vigil_kernel_supported(v) || ((uintptr_t)plan & (PLAN_ALIGN - 1))) return 0;
+    dw_plan h;
+    dw_layout(g, batch, v, &h);
+    if (bytes < h.total) return 0;
+    memset(plan, 0, h.total);
+    h.zero_point = zero_point;
+    h.lo = lo;
+    h.hi = hi;
+    const size_t rows = (size_t)g->channels * g->multiplier;
+    if (bias) memcpy(AT(plan, int32_t, h.bias), bias, rows * 4);
+    memcpy(AT(plan, int32_t, h.multiplier), multiplier, rows * 4);
+    memcpy(AT(plan, int32_t, h.shift), shift, rows * 4);
+    if (h.prepared) vigil_depthwise_prepare(v, g, AT(plan, void, h.prepared));
+    memcpy(plan, &h, sizeof h);
+    return 1;
+}
+
+size_t vigil_depthwise_plan_scratch_bytes(const void *plan, int threads) {
+    const dw_plan *h = plan;
+    if (h->scratch == 0) return 0;
+    return threads > 1 ? thread_stride(h->scratch) * (size_t)threads : h->scratch;
+}
+
+vigil_kernel_variant vigil_depthwise_plan_variant(const void *plan) { return ((const dw_plan *)plan)->variant; }
+const char *vigil_depthwise_plan_path(const void *plan) { return ((const dw_plan *)plan)->scratch ? "planes" : "taps"; }
+
+void vigil_depthwise_run(const void *plan, const int8_t *X, const int8_t *W, void *scratch, int8_t *Y, vigil_pool *pool) {
+    const dw_plan *h = plan;
+    const vigil_depthwise_geometry *g = &h->g;
+    const vigil_requant_rows q = {CAT(plan, int32_t, h->bias), CAT(plan, int32_t, h->multiplier),
+                                  CAT(plan, int32_t, h->shift), h->zero_point, h->lo, h->hi};
+    const ptrdiff_t in_image = (ptrdiff_t)g->channels * g->in_h * g->in_w;
+    const ptrdiff_t out_image = (ptrdiff_t)g->channels * g->multiplier * g->out_h * g->out_w;
+    for (int n = 0; n < h->batch; n++)
+        vigil_par_depthwise_s8_v(pool, h->variant, X + n * in_image, W, g, &q,
+                                 h->prepared ? CAT(plan, void, h->prepared) : NULL, h->scratch ? scratch : NULL,
+                                 thread_stride(h->scratch), Y + n * out_image);
+}
+
+// --- fully connected -----------------------------------------------------------------------------
+
+enum { FC_MAGIC = 0x56464331 };  // "VFC1"
+typedef struct {
+    uint32_t magic;
+    vigil_kernel_variant variant;
+    vigil_fc_params p;
+    int gemv;
+    size_t bias, gemv_bias, multiplier, shift, total;
+} fc_plan;
+
+static void fc_layout(const vigil_fc_params *p, vigil_kernel_variant v, fc_plan *h) {
+    memset(h, 0, sizeof *h);
+    h->magic = FC_MAGIC;
+    h->variant = v;
+    h->p = *p;
+    // The u8 x s8 one-row kernel (AVX512-VNNI: eight rows share each 64-byte step of the shifted
+    // input) pays off from a row of 64 bytes and eight output features on.
+    h->gemv = v == VIGIL_KERNEL_AVX512VNNI && p->m == 1 && p->k >= 64 && p->n >= 8;
+    size_t end = align_up(sizeof(fc_plan));
+    h->bias = take(&end, (size_t)p->n * 4);
+    if (h->gemv) h->gemv_bias = take(&end, (size_t)p->n * 4);
+    h->multiplier = take(&end, (size_t)p->n * 4);
+    h->shift = take(&end, (size_t)p->n * 4);
+    h->total = end;
+}
+
+size_t vigil_fc_plan_bytes(const vigil_fc_params *p, vigil_kernel_variant v) {
+    if (p->m < 1 || p->n < 1 || p->k < 1) return 0;
+    fc_plan h;
+    fc_layout(p, v, &h);
+    return h.total;
+}
+
+int vigil_fc_plan_init(void *plan, size_t bytes, const vigil_fc_params *p, const int8_t *W, const int32_t *bias,
+                       const int32_t *multiplier, const int32_t *shift, vigil_kernel_variant v) {
+    if (!plan || p->m < 1 || p->n < 1 || p->k < 1 || !vigil_kernel_supported(v) || ((uintptr_t)plan & (PLAN_ALIGN - 1)))
+        return 0;
+    fc_plan h;
+    fc_layout(p, v, &h);
+    if (bytes < h.total) return 0;
+    memset(plan, 0, h.total);
+    memcpy(AT(plan, int32_t, h.multiplier), multiplier, (size_t)p->n * 4);
+    memcpy(AT(plan, int32_t, h.shift), shift, (size_t)p->n * 4);
+    for (int j = 0; j < p->n; j++) {
+        const int32_t b0 = bias ? bias[j] : 0, sum = weight_sum(W, p->k, j);
+        AT(plan, int32_t, h.bias)[j] = fold(b0, p->input_zero_point, sum);
+        if (h.gemv) AT(plan, int32_t, h.gemv_bias)[j] = fold(b0, p->input_zero_point + 128, sum);
+    }
+    memcpy(plan, &h, sizeof h);
+    return 1;
+}
+
+vigil_kernel_variant vigil_fc_plan_variant(const void *plan) { return ((const fc_plan *)plan)->variant; }
+const char *vigil_fc_plan_path(const void *plan) { return ((const fc_plan *)plan)->gemv ? "gemv" : "gemm"; }
+
+void vigil_fc_run(const void *plan, const int8_t *X, const int8_t *W, int8_t *Y, vigil_pool *pool) {
+    const fc_plan *h = plan;
+    const vigil_fc_params *p = &h->p;
+    vigil_requant_rows q = {CAT(plan, int32_t, h->bias), CAT(plan, int32_t, h->multiplier), CAT(plan, int32_t, h->shift),
+                            p->output_zero_point, p->lo, p->hi};
+    if (h->gemv && vigil_pool_threads(pool) < 2) {
+        q.bias = CAT(plan, int32_t, h->gemv_bias);
+        vigil_gemv_u8s8_v(h->variant, W, X, p->n, p->k, &q, Y, 1);
+        return;
+    }
+    // Rows of the GEMM are output features (W rows), columns the input rows: Y[i][j] at j + i * n.
+    vigil_par_gemm_s8_v(pool, h->variant, W, X, p->n, p->m, p->k, &q, Y, 1, p->n);
+}
