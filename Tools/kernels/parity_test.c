@@ -761,7 +761,7 @@ int main(void) {
                         failures += check_depthwise(trial++, &checked);
                     }
         /* One geometry again and again with other input zero points (the padding byte): the AVX-512
-         * small-plane tables depend on the geometry, never on the zero point they are built with. */
+         * small-plane tables hold the padding byte, so each zero point needs its own (one per plan). */
         const int zps[] = {-100, 37, -100, 127, -128, 37};
         for (int rep = 0; rep < 2; rep++)
             for (size_t zi = 0; zi < sizeof zps / sizeof zps[0]; zi++) {
