@@ -41,6 +41,24 @@ size_t vigil_depthwise_prepared_bytes(vigil_kernel_variant v);
 /// and the kernel takes its other path without asking again).
 int vigil_depthwise_prepare(vigil_kernel_variant v, const vigil_depthwise_geometry *g, void *out);
 
+#if defined(__aarch64__)
+// AArch64 signed-quad convolution GEMM with SDOT (arm/gemm_dotprod.c) and its input packing
+// (arm/gemm_kn_neon.c); W is [ceil(rows/4)][K4][4 rows][4].
+void vigil_gemm_s8_k4_dotprod(const int8_t *W, const int8_t *U, int rows, int cols, int K4, const vigil_requant_rows *q,
+                              int8_t *C, ptrdiff_t ldc);
+void vigil_pack_quads_s8_neon(const int8_t *X, ptrdiff_t plane, int channels, int positions, int8_t *U);
+void vigil_conv_s8_direct_dotprod(const int8_t *W, int rows, const int8_t *base, ptrdiff_t pos_stride, int positions,
+                                  const int32_t *offsets, int K4, const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc);
+/// The rows of vigil_conv_s8_direct_dotprod as vigil_par_conv_u8s8_direct splits them.
+void vigil_par_conv_s8_direct_dotprod(vigil_pool *pool, const int8_t *W, int rows, const int8_t *base,
+                                      ptrdiff_t row_stride, int out_h, ptrdiff_t pos_stride, int positions,
+                                      const int32_t *offsets, int K4, const vigil_requant_rows *q, int8_t *Y,
+                                      ptrdiff_t ldc);
+/// vigil_gemm_s8_k4_dotprod split by rows (blocks of 4).
+void vigil_par_gemm_s8_k4_dotprod(vigil_pool *pool, const int8_t *W, const int8_t *U, int rows, int cols, int K4,
+                                  const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc);
+#endif
+
 void vigil_par_gemm_s8_v(vigil_pool *pool, vigil_kernel_variant v, const int8_t *A, const int8_t *B, int rows, int cols,
                          int K, const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldr, ptrdiff_t ldc);
 void vigil_par_gemm_s8_kn_v(vigil_pool *pool, vigil_kernel_variant v, const int32_t *Apairs, const int8_t *B,

@@ -344,6 +344,81 @@ void vigil_par_gemm_u8s8_k4_v(vigil_pool *pool, vigil_kernel_variant v, const in
     vigil_pool_run(pool, gemm_k4_part, &t, parts);
 }
 
+// --- vigil_gemm_s8_k4_dotprod ------------------------------------------------------------------------
+
+#if defined(__aarch64__)
+typedef struct {
+    const int8_t *W, *U;
+    int rows, cols, K4;
+    const vigil_requant_rows *q;
+    int8_t *C;
+    ptrdiff_t ldc;
+} sdot_task;
+
+static void sdot_part(void *ctx, int part, int parts) {
+    const sdot_task *t = ctx;
+    int b, e;
+    part_range(t->rows, 4, part, parts, &b, &e);  // b is a multiple of 4: whole row blocks
+    if (b >= e) return;
+    vigil_requant_rows q = rows_from(t->q, b);
+    vigil_gemm_s8_k4_dotprod(t->W + (ptrdiff_t)(b / 4) * t->K4 * 16, t->U, e - b, t->cols, t->K4, &q, t->C + b * t->ldc,
+                             t->ldc);
+}
+
+void vigil_par_gemm_s8_k4_dotprod(vigil_pool *pool, const int8_t *W, const int8_t *U, int rows, int cols, int K4,
+                                  const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
+    const int parts = parts_for(pool, rows, 4, (double)rows * cols * K4 * 4);
+    if (parts < 2) { vigil_gemm_s8_k4_dotprod(W, U, rows, cols, K4, q, C, ldc); return; }
+    sdot_task t = {W, U, rows, cols, K4, q, C, ldc};
+    vigil_pool_run(pool, sdot_part, &t, parts);
+}
+#endif
+
+#if defined(__aarch64__)
+typedef struct {
+    const int8_t *W;
+    int rows;
+    const int8_t *base;
+    ptrdiff_t row_stride;
+    int out_h;
+    ptrdiff_t pos_stride;
+    int positions;
+    const int32_t *offsets;
+    int K4, byRows;
+    const vigil_requant_rows *q;
+    int8_t *Y;
+    ptrdiff_t ldc;
+} s8_direct_task;
+
+static void s8_direct_part(void *ctx, int part, int parts) {
+    const s8_direct_task *t = ctx;
+    int b, e;
+    if (t->byRows) {
+        part_range(t->out_h, 1, part, parts, &b, &e);
+        for (int oy = b; oy < e; oy++)
+            vigil_conv_s8_direct_dotprod(t->W, t->rows, t->base + oy * t->row_stride, t->pos_stride, t->positions,
+                                         t->offsets, t->K4, t->q, t->Y + (ptrdiff_t)oy * t->positions, t->ldc);
+    } else {
+        part_range(t->positions, 8, part, parts, &b, &e);
+        if (b >= e) return;
+        for (int oy = 0; oy < t->out_h; oy++)
+            vigil_conv_s8_direct_dotprod(t->W, t->rows, t->base + oy * t->row_stride + b * t->pos_stride, t->pos_stride,
+                                         e - b, t->offsets, t->K4, t->q, t->Y + (ptrdiff_t)oy * t->positions + b, t->ldc);
+    }
+}
+
+void vigil_par_conv_s8_direct_dotprod(vigil_pool *pool, const int8_t *W, int rows, const int8_t *base,
+                                      ptrdiff_t row_stride, int out_h, ptrdiff_t pos_stride, int positions,
+                                      const int32_t *offsets, int K4, const vigil_requant_rows *q, int8_t *Y,
+                                      ptrdiff_t ldc) {
+    const double work = (double)rows * out_h * positions * K4 * 4;
+    const int byRows = out_h >= vigil_pool_threads(pool);
+    const int parts = parts_for(pool, byRows ? out_h : positions, byRows ? 1 : 8, work);
+    s8_direct_task t = {W, rows, base, row_stride, out_h, pos_stride, positions, offsets, K4, byRows, q, Y, ldc};
+    vigil_pool_run(pool, s8_direct_part, &t, parts);
+}
+#endif
+
 // --- vigil_pack_quads_u8 -----------------------------------------------------------------------------
 
 typedef struct {

@@ -4,6 +4,9 @@
 #include "vigil_plan.h"
 #include "dispatch.h"
 #include <string.h>
+#if defined(__aarch64__)
+#include <arm_neon.h>
+#endif
 
 enum { PLAN_ALIGN = 64 };
 static size_t align_up(size_t n) { return (n + PLAN_ALIGN - 1) & ~(size_t)(PLAN_ALIGN - 1); }
@@ -22,7 +25,7 @@ static size_t take(size_t *end, size_t bytes) {
 // --- convolution ---------------------------------------------------------------------------------
 
 enum { CONV_MAGIC = 0x56434E31 };  // "VCN1"
-typedef enum { PATH_ROWS, PATH_COLUMNS, PATH_QUADS, PATH_DIRECT, PATH_DEPTHWISE } conv_path;
+typedef enum { PATH_ROWS, PATH_COLUMNS, PATH_QUADS, PATH_DIRECT, PATH_DEPTHWISE, PATH_SDOT } conv_path;
 
 typedef struct {
     uint32_t magic;
@@ -32,6 +35,7 @@ typedef struct {
     int icpg, ocpg, ksize, k4, pointwise;
     // direct: the padded input [channels][hp][wp] (rows) or [ceil(channels/4)][hp][wp][4] (channel quads)
     int channel_quads, hp, wp, noffsets;
+    int signed_direct;       // dotprod/i8mm: signed activations (padding zx), weight blocks of 8 rows
     ptrdiff_t pos_stride, row_stride;
     size_t scratch;          // bytes (per thread for PATH_DEPTHWISE)
     size_t weights, bias, multiplier, shift, offsets, prepared;  // offsets into the plan
@@ -77,6 +81,12 @@ static void conv_layout(const vigil_conv_params *p, vigil_kernel_variant v, conv
         // VPDPBUSD step); convolutions with a spatial kernel skip im2col through the direct kernel.
         h->pointwise = unit_kernel;
         h->path = !h->pointwise && p->groups == 1 ? PATH_DIRECT : PATH_QUADS;
+    } else if (v == VIGIL_KERNEL_DOTPROD || v == VIGIL_KERNEL_I8MM) {
+        // Signed quads and SDOT: 1x1 convolutions pack their input; others read a padded copy
+        // directly (grouped ones through im2col).
+        h->pointwise = unit_kernel;
+        h->path = !h->pointwise && p->groups == 1 ? PATH_DIRECT : PATH_SDOT;
+        h->signed_direct = h->path == PATH_DIRECT;
     } else if (vigil_variant_arm(v)) {
         h->pointwise = unit_kernel;
         h->path = PATH_COLUMNS;
@@ -108,6 +118,10 @@ static void conv_layout(const vigil_conv_params *p, vigil_kernel_variant v, conv
         h->weights = take(&end, (size_t)cout * h->k4 * 4);
         h->scratch = (size_t)h->k4 * 4 * spatial;
         break;
+    case PATH_SDOT:  // per group [ceil(ocpg/4)][K4][4][4]; the GEMM's last panel reads 64 bytes past U
+        h->weights = take(&end, (size_t)p->groups * ((h->ocpg + 3) / 4) * h->k4 * 16);
+        h->scratch = (size_t)h->k4 * 4 * spatial + 64;
+        break;
     case PATH_DIRECT: {
         // Each group of four reduction terms must be four adjacent bytes of the padded input: four
         // taps along a row (needs dilation 1 along the row; taps past the kernel get weight 0) or
@@ -125,9 +139,12 @@ static void conv_layout(const vigil_conv_params *p, vigil_kernel_variant v, conv
         h->pos_stride = (ptrdiff_t)p->stride_w * unit;
         h->row_stride = (ptrdiff_t)p->stride_h * h->wp * unit;
         h->noffsets = h->channel_quads ? p->k_h * p->k_w * c4 : cin * p->k_h * kq;
-        h->weights = take(&end, (size_t)((cout + 15) / 16) * h->noffsets * 16 * 4);
+        const int bs = h->signed_direct ? 8 : 16;
+        h->weights = take(&end, (size_t)((cout + bs - 1) / bs) * h->noffsets * bs * 4);
         h->offsets = take(&end, (size_t)h->noffsets * 4);
         h->scratch = h->channel_quads ? (size_t)c4 * h->hp * h->wp * 4 : (size_t)cin * h->hp * h->wp;
+        // The SDOT kernel's last tile reads past the last position (vigil_conv_s8_direct_dotprod).
+        if (h->signed_direct) h->scratch += (size_t)8 * h->pos_stride + 64;
         break;
     }
     case PATH_DEPTHWISE: {
@@ -175,10 +192,11 @@ int vigil_conv_plan_init(void *plan, size_t bytes, const vigil_conv_params *p, c
         const int32_t b0 = bias ? bias[oc] : 0, sum = weight_sum(W, ks, oc);
         switch (h.path) {
         case PATH_ROWS:
-        case PATH_COLUMNS: b[oc] = fold(b0, zx, sum); break;
+        case PATH_COLUMNS:
+        case PATH_SDOT: b[oc] = fold(b0, zx, sum); break;
         // acc over (x + 128) * w = acc over x * w + 128 * sum(w); the reference subtracts zx * sum(w).
-        case PATH_QUADS:
-        case PATH_DIRECT: b[oc] = fold(b0, zx + 128, sum); break;
+        case PATH_QUADS: b[oc] = fold(b0, zx + 128, sum); break;
+        case PATH_DIRECT: b[oc] = fold(b0, h.signed_direct ? zx : zx + 128, sum); break;
         case PATH_DEPTHWISE: b[oc] = b0; break;  // the depthwise kernel subtracts zx itself
         }
     }
@@ -195,12 +213,13 @@ int vigil_conv_plan_init(void *plan, size_t bytes, const vigil_conv_params *p, c
         break;
     }
     case PATH_DIRECT: {
-        // Weight quads [ceil(Cout / 16)][K4][16]; quad k of the reduction starts offsets[k] bytes past
-        // the output position's first byte.
+        // Weight quads [ceil(Cout / bs)][K4][bs] (bs = 16, or 8 for SDOT); quad k of the reduction
+        // starts offsets[k] bytes past the output position's first byte.
         uint32_t *q = AT(plan, uint32_t, h.weights);
         int32_t *off = AT(plan, int32_t, h.offsets);
         const int cin = p->in_channels, kq = (p->k_w + 3) / 4, c4 = (cin + 3) / 4, k4 = h.noffsets;
-#define PUT(oc, k, t, val) (q[((ptrdiff_t)((oc) / 16) * k4 + (k)) * 16 + (oc) % 16] |= (uint32_t)(uint8_t)(val) << (8 * (t)))
+        const int bs = h.signed_direct ? 8 : 16;
+#define PUT(oc, k, t, val) (q[((ptrdiff_t)((oc) / bs) * k4 + (k)) * bs + (oc) % bs] |= (uint32_t)(uint8_t)(val) << (8 * (t)))
         if (h.channel_quads) {
             for (int ky = 0; ky < p->k_h; ky++)
                 for (int kx = 0; kx < p->k_w; kx++)
@@ -228,6 +247,16 @@ int vigil_conv_plan_init(void *plan, size_t bytes, const vigil_conv_params *p, c
     case PATH_DEPTHWISE:
         if (h.prepared) vigil_depthwise_prepare(v, &h.dw, AT(plan, void, h.prepared));
         break;
+    case PATH_SDOT: {
+        int8_t *q = AT(plan, int8_t, h.weights);
+        const ptrdiff_t group_bytes = (ptrdiff_t)((h.ocpg + 3) / 4) * h.k4 * 16;
+        for (int oc = 0; oc < cout; oc++) {
+            const int g = oc / h.ocpg, r = oc % h.ocpg;
+            int8_t *blk = q + g * group_bytes + (ptrdiff_t)(r / 4) * h.k4 * 16 + (r % 4) * 4;
+            for (int k = 0; k < ks; k++) blk[(ptrdiff_t)(k / 4) * 16 + k % 4] = W[(ptrdiff_t)oc * ks + k];
+        }
+        break;
+    }
     }
     memcpy(plan, &h, sizeof h);
     return 1;
@@ -249,6 +278,7 @@ const char *vigil_conv_plan_path(const void *plan) {
     case PATH_QUADS: return "quads";
     case PATH_DIRECT: return "direct";
     case PATH_DEPTHWISE: return "depthwise";
+    case PATH_SDOT: return "sdot";
     }
     return "unknown";
 }
@@ -275,6 +305,60 @@ static void gather_tap(const conv_plan *h, const int8_t *plane, int ky, int kx, 
     }
 }
 
+#if defined(__aarch64__)
+/// The direct path's padded input, signed (padding: zx): rows [C][hp][wp].
+static void pad_rows_s8(const conv_plan *h, const int8_t *X, int8_t *P) {
+    const vigil_conv_params *p = &h->p;
+    for (int c = 0; c < p->in_channels; c++)
+        for (int r = 0; r < h->hp; r++) {
+            int8_t *d = P + ((ptrdiff_t)c * h->hp + r) * h->wp;
+            const int iy = r - p->pad_top;
+            if (iy < 0 || iy >= p->in_h) { memset(d, p->input_zero_point, (size_t)h->wp); continue; }
+            const int8_t *s = X + ((ptrdiff_t)c * p->in_h + iy) * p->in_w;
+            const int left = p->pad_left < h->wp ? p->pad_left : h->wp;
+            int n = p->in_w < h->wp - left ? p->in_w : h->wp - left;
+            memset(d, p->input_zero_point, (size_t)left);
+            memcpy(d + left, s, (size_t)n);
+            memset(d + left + n, p->input_zero_point, (size_t)(h->wp - left - n));
+        }
+}
+
+/// The same as channel quads [ceil(C/4)][hp][wp][4] (channels past C: zx; their weights are 0):
+/// each row is filled with zx, then its input columns interleaved 16 at a time with ST4.
+static void pad_quads_s8(const conv_plan *h, const int8_t *X, int8_t *P) {
+    const vigil_conv_params *p = &h->p;
+    const int c4 = (p->in_channels + 3) / 4;
+    const int8_t zx = (int8_t)p->input_zero_point;
+    const int8x16_t zv = vdupq_n_s8(zx);
+    const int left = p->pad_left < h->wp ? p->pad_left : h->wp;
+    const int n = p->in_w < h->wp - left ? p->in_w : h->wp - left;
+    for (int j = 0; j < c4; j++)
+        for (int r = 0; r < h->hp; r++) {
+            int8_t *d = P + (((ptrdiff_t)j * h->hp + r) * h->wp) * 4;
+            memset(d, zx, (size_t)h->wp * 4);
+            const int iy = r - p->pad_top;
+            if (iy < 0 || iy >= p->in_h) continue;
+            const int8_t *x[4];
+            for (int t = 0; t < 4; t++) {
+                const int c = 4 * j + t;
+                x[t] = c < p->in_channels ? X + ((ptrdiff_t)c * p->in_h + iy) * p->in_w : NULL;
+            }
+            int8_t *o = d + left * 4;
+            int col = 0;
+            for (; col + 16 <= n; col += 16, o += 64) {
+                int8x16x4_t v;
+                v.val[0] = vld1q_s8(x[0] + col);
+                v.val[1] = x[1] ? vld1q_s8(x[1] + col) : zv;
+                v.val[2] = x[2] ? vld1q_s8(x[2] + col) : zv;
+                v.val[3] = x[3] ? vld1q_s8(x[3] + col) : zv;
+                vst4q_s8(o, v);
+            }
+            for (; col < n; col++, o += 4)
+                for (int t = 0; t < 4; t++) o[t] = x[t] ? x[t][col] : zx;
+        }
+}
+#endif
+
 void vigil_conv_run(const void *plan, const int8_t *X, const int8_t *W, void *scratch, int8_t *Y, vigil_pool *pool) {
     const conv_plan *h = plan;
     const vigil_conv_params *p = &h->p;
@@ -293,6 +377,17 @@ void vigil_conv_run(const void *plan, const int8_t *X, const int8_t *W, void *sc
             break;
         }
         case PATH_DIRECT: {
+#if defined(__aarch64__)
+            if (h->signed_direct) {
+                if (h->channel_quads) pad_quads_s8(h, image, (int8_t *)S);
+                else pad_rows_s8(h, image, (int8_t *)S);
+                const vigil_requant_rows q = conv_rows(plan, h, 0);
+                vigil_par_conv_s8_direct_dotprod(pool, CAT(plan, int8_t, h->weights), p->out_channels, (const int8_t *)S,
+                                                 h->row_stride, p->out_h, h->pos_stride, p->out_w,
+                                                 CAT(plan, int32_t, h->offsets), h->noffsets, &q, out, spatial);
+                break;
+            }
+#endif
             const uint8_t pad = (uint8_t)(p->input_zero_point + 128);
             if (h->channel_quads)
                 vigil_conv_pad_quads_u8_v(v, image, p->in_channels, p->in_h, p->in_w, p->pad_top, p->pad_left, h->hp,
@@ -347,6 +442,30 @@ void vigil_conv_run(const void *plan, const int8_t *X, const int8_t *W, void *sc
                 vigil_par_gemm_s8_kn_v(pool, v, CAT(plan, int32_t, h->weights) + (ptrdiff_t)r0 * ((h->ksize + 1) / 2), B,
                                        spatial, h->ocpg, (int)spatial, h->ksize, &q, out + r0 * spatial, spatial);
             }
+            break;
+        case PATH_SDOT:
+#if defined(__aarch64__)
+            for (int grp = 0; grp < p->groups; grp++) {
+                const int8_t *first = image + (ptrdiff_t)grp * h->icpg * in_plane;
+                if (h->pointwise) {
+                    vigil_pack_quads_s8_neon(first, in_plane, h->icpg, (int)spatial, (int8_t *)S);
+                } else {
+                    // im2col of x as [K4][positions][4] (k = 4 * k4 + j); terms past K: 0
+                    int k = 0;
+                    for (int ic = 0; ic < h->icpg; ic++)
+                        for (int ky = 0; ky < p->k_h; ky++)
+                            for (int kx = 0; kx < p->k_w; kx++, k++)
+                                gather_tap(h, first + ic * in_plane, ky, kx, S + (ptrdiff_t)(k / 4) * spatial * 4 + k % 4,
+                                           4, 0, (uint8_t)p->input_zero_point);
+                    for (; k < 4 * h->k4; k++)
+                        for (ptrdiff_t o = 0; o < spatial; o++) S[((ptrdiff_t)(k / 4) * spatial + o) * 4 + k % 4] = 0;
+                }
+                const int r0 = grp * h->ocpg;
+                const vigil_requant_rows q = conv_rows(plan, h, r0);
+                vigil_par_gemm_s8_k4_dotprod(pool, CAT(plan, int8_t, h->weights) + grp * (ptrdiff_t)((h->ocpg + 3) / 4) * h->k4 * 16,
+                                             (const int8_t *)S, h->ocpg, (int)spatial, h->k4, &q, out + r0 * spatial, spatial);
+            }
+#endif
             break;
         case PATH_ROWS:
             for (int grp = 0; grp < p->groups; grp++) {

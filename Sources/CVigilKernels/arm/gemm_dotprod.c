@@ -10,6 +10,8 @@
 #endif
 #include "vigil_kernels.h"
 #include <arm_neon.h>
+#include <string.h>
+#include "requant_neon.h"
 
 VIGIL_DOTPROD
 void vigil_gemm_s8_dotprod(const int8_t *A, const int8_t *B, int rows, int cols, int K,
@@ -45,6 +47,165 @@ void vigil_gemm_s8_dotprod(const int8_t *A, const int8_t *B, int rows, int cols,
             for (int k = K16; k < K; k++) acc += a[k] * b[k];
             acc = (int32_t)((uint32_t)acc + (uint32_t)q->bias[r]);
             C[r * ldr + c * ldc] = (int8_t)vigil_requantize(acc, q->multiplier[r], q->shift[r], q->zero_point, q->lo, q->hi);
+        }
+    }
+}
+
+/// Convolution GEMM on signed quads with SDOT (convolution plans on dotprod and i8mm CPUs):
+/// C[r * ldc + c] = requant_r(bias[r] + sum_k W[r][k] * U[k][c]), U = [K4][cols][4] int8 (the
+/// activations themselves; the caller folds -zx * sum(w) into bias) and W = [ceil(rows/4)][K4][4][4]
+/// int8: the quads of four rows side by side (rows past `rows`: zero). A tile is 4 rows by 16
+/// positions: per reduction quad one 64-byte load of U (four vectors of 4 positions), one 16-byte
+/// load of W and 16 SDOT by lane (row i = lane i of the weights), 256 multiply-adds in 18
+/// instructions. The last panel (cols % 16) reads up to 64 bytes past U's end: the caller's buffer
+/// has them (their results are not stored).
+VIGIL_DOTPROD
+void vigil_gemm_s8_k4_dotprod(const int8_t *W, const int8_t *U, int rows, int cols, int K4, const vigil_requant_rows *q,
+                              int8_t *C, ptrdiff_t ldc) {
+    const ptrdiff_t stride = (ptrdiff_t)cols * 4;
+    for (int r0 = 0; r0 < rows; r0 += 4) {
+        const int nr = rows - r0 < 4 ? rows - r0 : 4;
+        const int8_t *w = W + (ptrdiff_t)(r0 / 4) * K4 * 16;
+        for (int c0 = 0; c0 < cols; c0 += 16) {
+            const int n = cols - c0 < 16 ? cols - c0 : 16;
+            // Sixteen named accumulators (an array of them is kept in memory by GCC, with a store of
+            // every one on every step).
+            int32x4_t a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
+            a00 = a01 = a02 = a03 = vdupq_n_s32(q->bias[r0]);
+            a10 = a11 = a12 = a13 = vdupq_n_s32(q->bias[r0 + (nr > 1)]);
+            a20 = a21 = a22 = a23 = vdupq_n_s32(q->bias[r0 + (nr > 2 ? 2 : 0)]);
+            a30 = a31 = a32 = a33 = vdupq_n_s32(q->bias[r0 + (nr > 3 ? 3 : 0)]);
+            const int8_t *u = U + (ptrdiff_t)c0 * 4;
+            for (int k = 0; k < K4; k++, u += stride) {
+                const int8x16x4_t x = vld1q_s8_x4(u);
+                const int8x16_t wv = vld1q_s8(w + (ptrdiff_t)k * 16);
+                a00 = vdotq_laneq_s32(a00, x.val[0], wv, 0); a01 = vdotq_laneq_s32(a01, x.val[1], wv, 0);
+                a02 = vdotq_laneq_s32(a02, x.val[2], wv, 0); a03 = vdotq_laneq_s32(a03, x.val[3], wv, 0);
+                a10 = vdotq_laneq_s32(a10, x.val[0], wv, 1); a11 = vdotq_laneq_s32(a11, x.val[1], wv, 1);
+                a12 = vdotq_laneq_s32(a12, x.val[2], wv, 1); a13 = vdotq_laneq_s32(a13, x.val[3], wv, 1);
+                a20 = vdotq_laneq_s32(a20, x.val[0], wv, 2); a21 = vdotq_laneq_s32(a21, x.val[1], wv, 2);
+                a22 = vdotq_laneq_s32(a22, x.val[2], wv, 2); a23 = vdotq_laneq_s32(a23, x.val[3], wv, 2);
+                a30 = vdotq_laneq_s32(a30, x.val[0], wv, 3); a31 = vdotq_laneq_s32(a31, x.val[1], wv, 3);
+                a32 = vdotq_laneq_s32(a32, x.val[2], wv, 3); a33 = vdotq_laneq_s32(a33, x.val[3], wv, 3);
+            }
+            const int32x4_t rowsv[4][4] = {{a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23}, {a30, a31, a32, a33}};
+            for (int i = 0; i < nr; i++) {
+                int8_t *out = C + (ptrdiff_t)(r0 + i) * ldc + c0;
+                if (n == 16) {
+                    row16_store(rowsv[i][0], rowsv[i][1], rowsv[i][2], rowsv[i][3], q, r0 + i, out);
+                } else {
+                    int8_t tmp[16];
+                    row16_store(rowsv[i][0], rowsv[i][1], rowsv[i][2], rowsv[i][3], q, r0 + i, tmp);
+                    memcpy(out, tmp, (size_t)n);
+                }
+            }
+        }
+    }
+}
+
+/// out[0..n) (n <= 8) = row r's requantized bytes of 8 positions (see requant_neon.h).
+static inline void row8_store(int32x4_t a0, int32x4_t a1, const vigil_requant_rows *q, int r, int8_t *out, int n) {
+    const int32_t sh = q->shift[r];
+    int8_t tmp[8];
+    int8_t *dst = n == 8 ? out : tmp;
+    if (sh >= 32) {
+        const int32x4_t m = vdupq_n_s32(q->multiplier[r]), s = vdupq_n_s32(-(sh - 31));
+        a0 = vrshlq_s32(vqdmulhq_s32(a0, m), s);
+        a1 = vrshlq_s32(vqdmulhq_s32(a1, m), s);
+        const int16x8_t w = vqaddq_s16(vcombine_s16(vqmovn_s32(a0), vqmovn_s32(a1)), vdupq_n_s16((int16_t)q->zero_point));
+        int8x8_t y = vqmovn_s16(w);
+        y = vmin_s8(vmax_s8(y, vdup_n_s8((int8_t)q->lo)), vdup_n_s8((int8_t)q->hi));
+        vst1_s8(dst, y);
+    } else {
+        int32_t v[8];
+        vst1q_s32(v, a0);
+        vst1q_s32(v + 4, a1);
+        for (int j = 0; j < 8; j++) dst[j] = (int8_t)vigil_requantize(v[j], q->multiplier[r], sh, q->zero_point, q->lo, q->hi);
+    }
+    if (dst == tmp) memcpy(out, tmp, (size_t)n);
+}
+
+/// Four positions' quads (position j at src + j * ps) as one vector, lane j = position j.
+enum { X_CONTIG, X_TBL1, X_TBL2, X_LANES };
+VIGIL_DOTPROD __attribute__((always_inline)) static inline int8x16_t four_quads(const int8_t *src, ptrdiff_t ps, int mode,
+                                                                                int8x16_t idx) {
+    switch (mode) {
+    case X_CONTIG: return vld1q_s8(src);
+    case X_TBL1: return vqtbl1q_s8(vld1q_s8(src), vreinterpretq_u8_s8(idx));
+    case X_TBL2: return vqtbl2q_s8(vld1q_s8_x2(src), vreinterpretq_u8_s8(idx));
+    default: {
+        int32x4_t v = vdupq_n_s32(0);
+        int32_t t;
+        memcpy(&t, src, 4); v = vsetq_lane_s32(t, v, 0);
+        memcpy(&t, src + ps, 4); v = vsetq_lane_s32(t, v, 1);
+        memcpy(&t, src + 2 * ps, 4); v = vsetq_lane_s32(t, v, 2);
+        memcpy(&t, src + 3 * ps, 4); v = vsetq_lane_s32(t, v, 3);
+        return vreinterpretq_s8_s32(v);
+    }
+    }
+}
+
+/// One tile of vigil_conv_s8_direct_dotprod: rows r0..r0+7 (nr of them) by positions p0..p0+7
+/// (n of them); `mode` is a constant in each instantiation, so the reduction loop has no branch.
+VIGIL_DOTPROD __attribute__((always_inline)) static inline void direct_tile(
+    const int8_t *w, int r0, int nr, const int8_t *base, ptrdiff_t ps, int p0, int n, const int32_t *offsets, int K4,
+    const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc, const int mode, int8x16_t idx) {
+    int32x4_t a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51, a60, a61, a70, a71;
+    a00 = a01 = vdupq_n_s32(q->bias[r0]);
+    a10 = a11 = vdupq_n_s32(q->bias[r0 + (nr > 1)]);
+    a20 = a21 = vdupq_n_s32(q->bias[r0 + (nr > 2 ? 2 : 0)]);
+    a30 = a31 = vdupq_n_s32(q->bias[r0 + (nr > 3 ? 3 : 0)]);
+    a40 = a41 = vdupq_n_s32(q->bias[r0 + (nr > 4 ? 4 : 0)]);
+    a50 = a51 = vdupq_n_s32(q->bias[r0 + (nr > 5 ? 5 : 0)]);
+    a60 = a61 = vdupq_n_s32(q->bias[r0 + (nr > 6 ? 6 : 0)]);
+    a70 = a71 = vdupq_n_s32(q->bias[r0 + (nr > 7 ? 7 : 0)]);
+    const int8_t *src0 = base + p0 * ps, *src1 = src0 + 4 * ps;
+    for (int k = 0; k < K4; k++) {
+        const int8x16_t x0 = four_quads(src0 + offsets[k], ps, mode, idx);
+        const int8x16_t x1 = four_quads(src1 + offsets[k], ps, mode, idx);
+        const int8x16x2_t wv = vld1q_s8_x2(w + (ptrdiff_t)k * 32);
+        a00 = vdotq_laneq_s32(a00, x0, wv.val[0], 0); a01 = vdotq_laneq_s32(a01, x1, wv.val[0], 0);
+        a10 = vdotq_laneq_s32(a10, x0, wv.val[0], 1); a11 = vdotq_laneq_s32(a11, x1, wv.val[0], 1);
+        a20 = vdotq_laneq_s32(a20, x0, wv.val[0], 2); a21 = vdotq_laneq_s32(a21, x1, wv.val[0], 2);
+        a30 = vdotq_laneq_s32(a30, x0, wv.val[0], 3); a31 = vdotq_laneq_s32(a31, x1, wv.val[0], 3);
+        a40 = vdotq_laneq_s32(a40, x0, wv.val[1], 0); a41 = vdotq_laneq_s32(a41, x1, wv.val[1], 0);
+        a50 = vdotq_laneq_s32(a50, x0, wv.val[1], 1); a51 = vdotq_laneq_s32(a51, x1, wv.val[1], 1);
+        a60 = vdotq_laneq_s32(a60, x0, wv.val[1], 2); a61 = vdotq_laneq_s32(a61, x1, wv.val[1], 2);
+        a70 = vdotq_laneq_s32(a70, x0, wv.val[1], 3); a71 = vdotq_laneq_s32(a71, x1, wv.val[1], 3);
+    }
+    const int32x4_t acc[8][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31},
+                                 {a40, a41}, {a50, a51}, {a60, a61}, {a70, a71}};
+    for (int i = 0; i < nr; i++) row8_store(acc[i][0], acc[i][1], q, r0 + i, Y + (ptrdiff_t)(r0 + i) * ldc + p0, n);
+}
+
+/// Direct convolution with SDOT on signed activations (convolution plans on dotprod and i8mm):
+/// Y[r * ldc + p] = requant_r(bias[r] + sum_k W quad * activation quad), the four bytes of quad k of
+/// position p at base + p * pos_stride + offsets[k] (a padded copy of the input, padding zx; the
+/// caller folds -zx * sum(w) into bias). W is [ceil(rows/8)][K4][8][4] int8. A tile is 8 rows by 8
+/// positions: per quad two vectors of four positions (one load when the quads are adjacent, else a
+/// load and a TBL while four of them span 16 or 32 bytes), one 32-byte load of weights and 16 SDOT
+/// by lane. Positions of the last tile past `positions` read up to 8 * pos_stride + 32 bytes past
+/// the last position's quads (the caller's buffer has them; their results are not stored).
+VIGIL_DOTPROD
+void vigil_conv_s8_direct_dotprod(const int8_t *W, int rows, const int8_t *base, ptrdiff_t pos_stride, int positions,
+                                  const int32_t *offsets, int K4, const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc) {
+    const ptrdiff_t ps = pos_stride;
+    const int mode = ps == 4 ? X_CONTIG : (3 * ps + 4 <= 16 ? X_TBL1 : (3 * ps + 4 <= 32 ? X_TBL2 : X_LANES));
+    int8_t bytes[16];
+    for (int j = 0; j < 4; j++)
+        for (int t = 0; t < 4; t++) bytes[4 * j + t] = (int8_t)(j * ps + t);
+    const int8x16_t idx = vld1q_s8(bytes);
+    for (int r0 = 0; r0 < rows; r0 += 8) {
+        const int nr = rows - r0 < 8 ? rows - r0 : 8;
+        const int8_t *w = W + (ptrdiff_t)(r0 / 8) * K4 * 32;
+        for (int p0 = 0; p0 < positions; p0 += 8) {
+            const int n = positions - p0 < 8 ? positions - p0 : 8;
+            switch (mode) {
+            case X_CONTIG: direct_tile(w, r0, nr, base, ps, p0, n, offsets, K4, q, Y, ldc, X_CONTIG, idx); break;
+            case X_TBL1: direct_tile(w, r0, nr, base, ps, p0, n, offsets, K4, q, Y, ldc, X_TBL1, idx); break;
+            case X_TBL2: direct_tile(w, r0, nr, base, ps, p0, n, offsets, K4, q, Y, ldc, X_TBL2, idx); break;
+            default: direct_tile(w, r0, nr, base, ps, p0, n, offsets, K4, q, Y, ldc, X_LANES, idx); break;
+            }
         }
     }
 }

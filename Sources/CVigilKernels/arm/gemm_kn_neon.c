@@ -10,26 +10,7 @@
 #include "vigil_kernels.h"
 #include <arm_neon.h>
 #include <string.h>
-
-static inline void row16_store(int32x4_t a0, int32x4_t a1, int32x4_t a2, int32x4_t a3, const vigil_requant_rows *q,
-                               int r, int8_t *out) {
-    const int32_t n = q->shift[r];
-    if (n >= 32) {
-        const int32x4_t m = vdupq_n_s32(q->multiplier[r]), s = vdupq_n_s32(-(n - 31));
-        a0 = vrshlq_s32(vqdmulhq_s32(a0, m), s); a1 = vrshlq_s32(vqdmulhq_s32(a1, m), s);
-        a2 = vrshlq_s32(vqdmulhq_s32(a2, m), s); a3 = vrshlq_s32(vqdmulhq_s32(a3, m), s);
-        const int16x8_t zp = vdupq_n_s16((int16_t)q->zero_point);
-        const int16x8_t l = vqaddq_s16(vcombine_s16(vqmovn_s32(a0), vqmovn_s32(a1)), zp);
-        const int16x8_t h = vqaddq_s16(vcombine_s16(vqmovn_s32(a2), vqmovn_s32(a3)), zp);
-        int8x16_t y = vcombine_s8(vqmovn_s16(l), vqmovn_s16(h));
-        y = vminq_s8(vmaxq_s8(y, vdupq_n_s8((int8_t)q->lo)), vdupq_n_s8((int8_t)q->hi));
-        vst1q_s8(out, y);
-        return;
-    }
-    int32_t v[16];
-    vst1q_s32(v, a0); vst1q_s32(v + 4, a1); vst1q_s32(v + 8, a2); vst1q_s32(v + 12, a3);
-    for (int j = 0; j < 16; j++) out[j] = (int8_t)vigil_requantize(v[j], q->multiplier[r], n, q->zero_point, q->lo, q->hi);
-}
+#include "requant_neon.h"
 
 void vigil_gemm_s8_kn_neon(const int32_t *Apairs, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
                            const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
@@ -69,6 +50,31 @@ void vigil_gemm_s8_kn_neon(const int32_t *Apairs, const int8_t *B, ptrdiff_t ldb
                 C[r * ldc + c] = (int8_t)vigil_requantize(acc, q->multiplier[r], q->shift[r], q->zero_point, q->lo, q->hi);
             }
         }
+    }
+}
+#endif
+
+#if defined(__aarch64__)
+/// The input of a 1x1 stride-1 convolution, X [channels][positions] (row stride `plane`), as signed
+/// quads U [ceil(channels/4)][positions][4] for the SDOT GEMM (missing channels: 0). ST4 interleaves
+/// four channel rows 16 positions at a time.
+void vigil_pack_quads_s8_neon(const int8_t *X, ptrdiff_t plane, int channels, int positions, int8_t *U) {
+    const int8x16_t zero = vdupq_n_s8(0);
+    for (int c0 = 0; c0 < channels; c0 += 4) {
+        const int8_t *x[4];
+        for (int j = 0; j < 4; j++) x[j] = c0 + j < channels ? X + (ptrdiff_t)(c0 + j) * plane : NULL;
+        int8_t *d = U + (ptrdiff_t)(c0 / 4) * positions * 4;
+        int p = 0;
+        for (; p + 16 <= positions; p += 16, d += 64) {
+            int8x16x4_t v;
+            v.val[0] = vld1q_s8(x[0] + p);
+            v.val[1] = x[1] ? vld1q_s8(x[1] + p) : zero;
+            v.val[2] = x[2] ? vld1q_s8(x[2] + p) : zero;
+            v.val[3] = x[3] ? vld1q_s8(x[3] + p) : zero;
+            vst4q_s8(d, v);
+        }
+        for (; p < positions; p++, d += 4)
+            for (int j = 0; j < 4; j++) d[j] = x[j] ? x[j][p] : 0;
     }
 }
 #endif
