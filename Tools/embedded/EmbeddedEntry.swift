@@ -62,3 +62,85 @@ public func vigilEmbeddedRun(
         return report(error.description)
     }
 }
+
+// MARK: - Repeated runs (driver.c --bench)
+
+/// A loaded model and its interpreter behind the opaque handle of `vigil_embedded_open`.
+final class EmbeddedSession {
+    let interpreter: Interpreter
+    init(_ interpreter: Interpreter) { self.interpreter = interpreter }
+}
+
+/// Loads a model with one float32 input for repeated runs: returns an opaque handle (free it with
+/// `vigil_embedded_close`), or nil with a message in `err`. `model` must outlive the handle: weights
+/// are used in place. The element count of the input goes to `inputFloats`.
+@_cdecl("vigil_embedded_open")
+public func vigilEmbeddedOpen(
+    _ model: UnsafePointer<UInt8>, _ modelLength: Int, _ inputFloats: UnsafeMutablePointer<Int>,
+    _ err: UnsafeMutablePointer<UInt8>, _ errCapacity: Int
+) -> UnsafeMutableRawPointer? {
+    do throws(VigilError) {
+        let m = try ModelReader.read(UnsafeRawBufferPointer(start: model, count: modelLength))
+        let interp = try Interpreter(model: m)
+        guard interp.inputCount == 1, interp.input(0).info.dtype == .float32 else {
+            _ = writeMessage("the driver runs models with one float32 input", err, errCapacity)
+            return nil
+        }
+        inputFloats.pointee = interp.input(0).info.elementCount
+        return Unmanaged.passRetained(EmbeddedSession(interp)).toOpaque()
+    } catch {
+        _ = writeMessage(error.description, err, errCapacity)
+        return nil
+    }
+}
+
+/// The input tensor's float32 elements in the arena. The arena planner may reuse them as scratch once
+/// the input is consumed, so store the input again before every `vigil_embedded_invoke`.
+@_cdecl("vigil_embedded_input")
+public func vigilEmbeddedInput(_ handle: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Float> {
+    session(handle).interpreter.input(0).bytes.baseAddress!.assumingMemoryBound(to: Float.self)
+}
+
+/// Runs the model once on the current input (`Interpreter.invoke`: no allocation, no checks).
+@_cdecl("vigil_embedded_invoke")
+public func vigilEmbeddedInvoke(_ handle: UnsafeMutableRawPointer) {
+    session(handle).interpreter.invoke()
+}
+
+/// Writes what the operators run: "conv=neon/direct,... depthwise=..." from `Interpreter.kernelPaths`
+/// with the C kernels, "reference" for a build without them.
+@_cdecl("vigil_embedded_kernels")
+public func vigilEmbeddedKernels(_ handle: UnsafeMutableRawPointer, _ out: UnsafeMutablePointer<UInt8>, _ capacity: Int) {
+    #if canImport(CVigilKernels)
+    var text = ""
+    for f in session(handle).interpreter.kernelPaths {
+        if !text.isEmpty { text += " " }
+        text += f.family + "="
+        for (i, p) in f.paths.enumerated() { text += (i > 0 ? "," : "") + p }
+    }
+    _ = writeMessage(text.isEmpty ? "none" : text, out, capacity)
+    #else
+    _ = writeMessage("reference", out, capacity)
+    #endif
+}
+
+@_cdecl("vigil_embedded_close")
+public func vigilEmbeddedClose(_ handle: UnsafeMutableRawPointer) {
+    Unmanaged<EmbeddedSession>.fromOpaque(handle).release()
+}
+
+private func session(_ handle: UnsafeMutableRawPointer) -> EmbeddedSession {
+    Unmanaged<EmbeddedSession>.fromOpaque(handle).takeUnretainedValue()
+}
+
+/// Copies `message` into a C buffer of `capacity` bytes, NUL-terminated and cut to fit; returns -1.
+private func writeMessage(_ message: String, _ out: UnsafeMutablePointer<UInt8>, _ capacity: Int) -> Int32 {
+    guard capacity > 0 else { return -1 }
+    var n = 0
+    for b in message.utf8 where n < capacity - 1 {
+        out[n] = b
+        n += 1
+    }
+    out[n] = 0
+    return -1
+}

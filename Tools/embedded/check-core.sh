@@ -2,6 +2,8 @@
 # Proves the int8 core on ARM: runs each int8 test model through the x86 host build (`vigil infer`)
 # and through the Embedded Swift aarch64 build under qemu-aarch64 (cortex-a72 and max), and requires
 # identical output bytes. Also builds the core for armv7em (Cortex-M4F) — see run-qemu.sh.
+# With VIGIL_EMBEDDED_KERNELS=1 the aarch64 build includes the C kernels (build-a64-kernels.sh:
+# cortex-a72 NEON, cortex-a76 dotprod, max i8mm) instead, and no M4 build is made.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=.venv/bin/python
@@ -27,6 +29,10 @@ np.concatenate([o.reshape(n, -1) for o in outs], axis=1).astype('<f4').tofile(sy
 print(f"check-core: {len(outs)} outputs, {n} samples")
 PYEOF
   echo "check-core: $model"
-  Tools/embedded/run-qemu.sh "$model" "$WORK/$name-in.f32" "$WORK/$name-x86.f32" || status=1
+  if [ "${VIGIL_EMBEDDED_KERNELS:-0}" = 1 ]; then
+    Tools/embedded/build-a64-kernels.sh "$model" "$WORK/$name-in.f32" "$WORK/$name-x86.f32" || status=1
+  else
+    Tools/embedded/run-qemu.sh "$model" "$WORK/$name-in.f32" "$WORK/$name-x86.f32" || status=1
+  fi
 done
 exit $status

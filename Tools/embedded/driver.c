@@ -1,12 +1,31 @@
 /* driver MODEL.vigil INPUT.f32 OUTPUT.f32 — runs the Embedded Swift build of the Vigil int8 core
  * (vigil_embedded_run) on raw little-endian float32 samples and writes the raw float32 outputs.
- * Built with aarch64-linux-gnu-gcc and run under qemu-aarch64 by run-qemu.sh. */
+ * Built with aarch64-linux-gnu-gcc and run under qemu-aarch64 by run-qemu.sh and build-a64-kernels.sh.
+ *
+ * driver --bench WARMUP RUNS MODEL.vigil [INPUT.f32] — the timed loop of `vigil bench --threads 1`:
+ * WARMUP untimed calls, then RUNS calls each bracketed by clock_gettime, a call being "store the
+ * input, invoke". The input is the first sample of INPUT.f32, else vigil bench's pseudo-random one.
+ * No other clock reads happen after loading, so Tools/bench/qemu's insncount plugin (clock=1) sees
+ * the calls as every other count between the last 2*RUNS clock reads. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 int32_t vigil_embedded_run(const uint8_t *model, size_t model_len, const float *input, size_t input_floats,
                            float *output, size_t output_cap_floats, size_t *output_floats, char *err, size_t errcap);
+
+/* Weak: an entry without them (run-qemu.sh --toy) still links; --bench then refuses to run. */
+__attribute__((weak)) void *vigil_embedded_open(const uint8_t *model, size_t model_len, size_t *input_floats,
+                                                char *err, size_t errcap);
+__attribute__((weak)) float *vigil_embedded_input(void *handle);
+__attribute__((weak)) void vigil_embedded_invoke(void *handle);
+__attribute__((weak)) void vigil_embedded_kernels(void *handle, char *out, size_t cap);
+__attribute__((weak)) void vigil_embedded_close(void *handle);
+#ifdef VIGIL_KERNELS   /* linked with CVigilKernels (build-a64-kernels.sh) */
+#include "vigil_kernels.h"
+#endif
 
 static void *slurp(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -23,8 +42,69 @@ static void *slurp(const char *path, size_t *len) {
     return p;
 }
 
+static int by_value(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int bench(int argc, char **argv) {
+    if (argc < 5 || argc > 6) {
+        fprintf(stderr, "usage: %s --bench WARMUP RUNS MODEL.vigil [INPUT.f32]\n", argv[0]);
+        return 64;
+    }
+    if (!vigil_embedded_open || !vigil_embedded_input || !vigil_embedded_invoke || !vigil_embedded_kernels ||
+        !vigil_embedded_close) {
+        fprintf(stderr, "--bench: this entry has no vigil_embedded_open/input/invoke/kernels/close\n");
+        return 64;
+    }
+    int warmup = atoi(argv[2]), runs = atoi(argv[3]);
+    if (warmup < 0 || runs < 1) { fprintf(stderr, "--bench: WARMUP >= 0 and RUNS >= 1\n"); return 64; }
+    size_t model_len, n = 0;
+    uint8_t *model = slurp(argv[4], &model_len);
+    char err[512];
+    void *h = vigil_embedded_open(model, model_len, &n, err, sizeof err);
+    if (!h) { fprintf(stderr, "vigil_embedded_open: %s\n", err); return 1; }
+    float *saved = malloc((n ? n : 1) * sizeof(float));
+    if (argc == 6) {
+        size_t len;
+        float *in = slurp(argv[5], &len);
+        if (len < n * sizeof(float)) { fprintf(stderr, "%s: fewer than %zu floats\n", argv[5], n); return 2; }
+        memcpy(saved, in, n * sizeof(float));
+    } else {
+        uint64_t state = 0x5EED;   /* BenchCommand.swift's input, float32 case */
+        for (size_t k = 0; k < n; k++) {
+            state = state * 6364136223846793005ull + 1442695040888963407ull;
+            saved[k] = (float)((int64_t)(state >> 11) % 2001 - 1000) / 1000;
+        }
+    }
+    float *input = vigil_embedded_input(h);
+    for (int i = 0; i < warmup; i++) { memcpy(input, saved, n * sizeof(float)); vigil_embedded_invoke(h); }
+    double *us = malloc((size_t)runs * sizeof(double));
+    for (int i = 0; i < runs; i++) {
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        memcpy(input, saved, n * sizeof(float));
+        vigil_embedded_invoke(h);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        us[i] = (double)(b.tv_sec - a.tv_sec) * 1e6 + (double)(b.tv_nsec - a.tv_nsec) / 1e3;
+    }
+    qsort(us, (size_t)runs, sizeof *us, by_value);
+    char paths[512];
+    vigil_embedded_kernels(h, paths, sizeof paths);
+#ifdef VIGIL_KERNELS
+    const char *kernel = vigil_kernel_name(vigil_kernel_selected());
+#else
+    const char *kernel = "reference";
+#endif
+    printf("{\"model\": \"%s\", \"runs\": %d, \"warmup\": %d, \"median_us\": %.1f, \"kernel\": \"%s\", "
+           "\"kernels\": \"%s\"}\n", argv[4], runs, warmup, us[(runs - 1) / 2], kernel, paths);
+    vigil_embedded_close(h);
+    return 0;
+}
+
 int main(int argc, char **argv) {
-    if (argc != 4) { fprintf(stderr, "usage: %s MODEL.vigil INPUT.f32 OUTPUT.f32\n", argv[0]); return 64; }
+    if (argc > 1 && strcmp(argv[1], "--bench") == 0) return bench(argc, argv);
+    if (argc != 4) { fprintf(stderr, "usage: %s MODEL.vigil INPUT.f32 OUTPUT.f32 | --bench WARMUP RUNS MODEL.vigil [INPUT.f32]\n", argv[0]); return 64; }
     size_t model_len, input_len;
     uint8_t *model = slurp(argv[1], &model_len);
     float *input = slurp(argv[2], &input_len);
@@ -38,6 +118,10 @@ int main(int argc, char **argv) {
     FILE *out = fopen(argv[3], "wb");
     if (!out || fwrite(output, sizeof(float), produced, out) != produced) { perror(argv[3]); return 2; }
     fclose(out);
+#ifdef VIGIL_KERNELS
+    printf("%zu output floats (C kernels: %s)\n", produced, vigil_kernel_name(vigil_kernel_selected()));
+#else
     printf("%zu output floats\n", produced);
+#endif
     return 0;
 }
