@@ -510,7 +510,8 @@ static void dw_layout(const vigil_depthwise_geometry *g, int batch, vigil_kernel
     h->variant = v;
     h->g = *g;
     h->batch = batch;
-    h->scratch = vigil_depthwise_s8_scratch_bytes(g);
+    // The channel-plane kernels (the only users of scratch) exist for the vector variants.
+    h->scratch = vigil_variant_avx2(v) || vigil_variant_arm(v) ? vigil_depthwise_s8_scratch_bytes(g) : 0;
     const size_t rows = (size_t)g->channels * g->multiplier;
     size_t end = align_up(sizeof(dw_plan));
     const size_t prepared = h->scratch ? vigil_depthwise_prepared_bytes(v) : 0;

@@ -60,16 +60,26 @@ rm -f "$OUT/module.modulemap.new"
 mapfile -t CSRC < <(find "$KDIR" -name '*.c' | LC_ALL=C sort)
 HSUM=$(find "$KDIR" -name '*.h' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16)
 KOBJS=()
-echo "build-a64-kernels: compiling ${#CSRC[@]} C kernel files (aarch64-linux-gnu-gcc -O2)"
+# The compiler SwiftPM uses for C targets on a Pi is clang, and codegen differs a lot between the
+# two (GCC kept the accumulator arrays of the NEON GEMM in memory: 2x the instructions), so the
+# default is the Swift toolchain's clang; VIGIL_KERNEL_CC=gcc uses aarch64-linux-gnu-gcc instead.
+KCC=${VIGIL_KERNEL_CC:-clang}
+case "$KCC" in
+  clang) KCMD=(clang --target=aarch64-linux-gnu -isystem /usr/aarch64-linux-gnu/include) ;;
+  gcc) KCMD=(aarch64-linux-gnu-gcc) ;;
+  *) echo "build-a64-kernels: VIGIL_KERNEL_CC must be clang or gcc, not $KCC" >&2; exit 64 ;;
+esac
+echo "build-a64-kernels: compiling ${#CSRC[@]} C kernel files (${KCMD[0]} -O2)"
 for src in "${CSRC[@]}"; do
   obj="$OUT/kernels/$(echo "${src#"$KDIR"/}" | tr / _).o"
   march=armv8-a
-  [ "$(basename "$src")" = gemm_dotprod.c ] && march=armv8.2-a+dotprod
-  # Rebuilt when the source, any header of the kernel folder or the flags changed (content stamps:
-  # VIGIL_KERNELS_DIR may point at an extracted commit whose files carry old times).
-  stamp=$( { echo "$march $INC"; cat "$src"; } | sha256sum | cut -c1-32)$HSUM
+  # GCC needs the whole file built for the dot product; clang takes the kernels' target attribute.
+  [ "$KCC" = gcc ] && [ "$(basename "$src")" = gemm_dotprod.c ] && march=armv8.2-a+dotprod
+  # Rebuilt when the source, any header of the kernel folder, the compiler or the flags changed
+  # (content stamps: VIGIL_KERNELS_DIR may point at an extracted commit whose files carry old times).
+  stamp=$( { echo "$KCC $march $INC"; cat "$src"; } | sha256sum | cut -c1-32)$HSUM
   if [ ! -f "$obj" ] || [ "$(cat "$obj.stamp" 2>/dev/null)" != "$stamp" ]; then
-    aarch64-linux-gnu-gcc -O2 -fPIE -march=$march -I "$INC" -c -o "$obj" "$src"
+    "${KCMD[@]}" -O2 -fPIE -march=$march -I "$INC" -c -o "$obj" "$src"
     echo "$stamp" > "$obj.stamp"
   fi
   KOBJS+=("$obj")
