@@ -54,6 +54,12 @@ void vigil_par_conv_s8_direct_dotprod(vigil_pool *pool, const int8_t *W, int row
                                       ptrdiff_t row_stride, int out_h, ptrdiff_t pos_stride, int positions,
                                       const int32_t *offsets, int K4, const vigil_requant_rows *q, int8_t *Y,
                                       ptrdiff_t ldc);
+void vigil_conv_s8_direct_neon(const int16_t *W, int rows, const int8_t *base, int s, int positions,
+                               const int32_t *offsets, int K, const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc);
+/// Its rows split as vigil_par_conv_u8s8_direct splits them (row_stride: bytes between output rows).
+void vigil_par_conv_s8_direct_neon(vigil_pool *pool, const int16_t *W, int rows, const int8_t *base,
+                                   ptrdiff_t row_stride, int out_h, int s, int positions, const int32_t *offsets, int K,
+                                   const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc);
 /// vigil_gemm_s8_k4_dotprod split by rows (blocks of 4).
 void vigil_par_gemm_s8_k4_dotprod(vigil_pool *pool, const int8_t *W, const int8_t *U, int rows, int cols, int K4,
                                   const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc);

@@ -419,6 +419,48 @@ void vigil_par_conv_s8_direct_dotprod(vigil_pool *pool, const int8_t *W, int row
 }
 #endif
 
+#if defined(__aarch64__)
+typedef struct {
+    const int16_t *W;
+    int rows;
+    const int8_t *base;
+    ptrdiff_t row_stride;
+    int out_h, s, positions;
+    const int32_t *offsets;
+    int K, byRows;
+    const vigil_requant_rows *q;
+    int8_t *Y;
+    ptrdiff_t ldc;
+} neon_direct_task;
+
+static void neon_direct_part(void *ctx, int part, int parts) {
+    const neon_direct_task *t = ctx;
+    int b, e;
+    if (t->byRows) {
+        part_range(t->out_h, 1, part, parts, &b, &e);
+        for (int oy = b; oy < e; oy++)
+            vigil_conv_s8_direct_neon(t->W, t->rows, t->base + oy * t->row_stride, t->s, t->positions, t->offsets, t->K,
+                                      t->q, t->Y + (ptrdiff_t)oy * t->positions, t->ldc);
+    } else {
+        part_range(t->positions, 16, part, parts, &b, &e);
+        if (b >= e) return;
+        for (int oy = 0; oy < t->out_h; oy++)
+            vigil_conv_s8_direct_neon(t->W, t->rows, t->base + oy * t->row_stride + (ptrdiff_t)b * t->s, t->s, e - b,
+                                      t->offsets, t->K, t->q, t->Y + (ptrdiff_t)oy * t->positions + b, t->ldc);
+    }
+}
+
+void vigil_par_conv_s8_direct_neon(vigil_pool *pool, const int16_t *W, int rows, const int8_t *base,
+                                   ptrdiff_t row_stride, int out_h, int s, int positions, const int32_t *offsets, int K,
+                                   const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc) {
+    const double work = (double)rows * out_h * positions * K;
+    const int byRows = out_h >= vigil_pool_threads(pool);
+    const int parts = parts_for(pool, byRows ? out_h : positions, byRows ? 1 : 16, work);
+    neon_direct_task t = {W, rows, base, row_stride, out_h, s, positions, offsets, K, byRows, q, Y, ldc};
+    vigil_pool_run(pool, neon_direct_part, &t, parts);
+}
+#endif
+
 // --- vigil_pack_quads_u8 -----------------------------------------------------------------------------
 
 typedef struct {

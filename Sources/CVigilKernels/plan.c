@@ -35,7 +35,9 @@ typedef struct {
     int icpg, ocpg, ksize, k4, pointwise;
     // direct: the padded input [channels][hp][wp] (rows) or [ceil(channels/4)][hp][wp][4] (channel quads)
     int channel_quads, hp, wp, noffsets;
-    int signed_direct;       // dotprod/i8mm: signed activations (padding zx), weight blocks of 8 rows
+    // 0: u8 quads (x86), 16-row weight blocks; 1: SDOT, signed quads, 8-row blocks; 2: NEON SMLAL,
+    // one tap per reduction term, int16 weights in 4-row blocks. 1 and 2 pad with zx, not zx + 128.
+    int direct_kind;
     ptrdiff_t pos_stride, row_stride;
     size_t scratch;          // bytes (per thread for PATH_DEPTHWISE)
     size_t weights, bias, multiplier, shift, offsets, prepared;  // offsets into the plan
@@ -86,10 +88,13 @@ static void conv_layout(const vigil_conv_params *p, vigil_kernel_variant v, conv
         // directly (grouped ones through im2col).
         h->pointwise = unit_kernel;
         h->path = !h->pointwise && p->groups == 1 ? PATH_DIRECT : PATH_SDOT;
-        h->signed_direct = h->path == PATH_DIRECT;
+        h->direct_kind = h->path == PATH_DIRECT ? 1 : 0;
     } else if (vigil_variant_arm(v)) {
+        // SMLAL: 1x1 convolutions read their input in place; others a padded copy (grouped ones
+        // through im2col).
         h->pointwise = unit_kernel;
-        h->path = PATH_COLUMNS;
+        h->path = !h->pointwise && p->groups == 1 ? PATH_DIRECT : PATH_COLUMNS;
+        h->direct_kind = h->path == PATH_DIRECT ? 2 : 0;
     } else {
         h->path = PATH_ROWS;
     }
@@ -122,7 +127,21 @@ static void conv_layout(const vigil_conv_params *p, vigil_kernel_variant v, conv
         h->weights = take(&end, (size_t)p->groups * ((h->ocpg + 3) / 4) * h->k4 * 16);
         h->scratch = (size_t)h->k4 * 4 * spatial + 64;
         break;
-    case PATH_DIRECT: {
+    case PATH_DIRECT:
+        if (h->direct_kind == 2) {
+            // One byte per tap: rows [C][hp][wp]; term k = (ic, ky, kx).
+            h->hp = (p->out_h - 1) * p->stride_h + (p->k_h - 1) * p->dilation_h + 1;
+            h->wp = (p->out_w - 1) * p->stride_w + (p->k_w - 1) * p->dilation_w + 1;
+            h->pos_stride = p->stride_w;
+            h->row_stride = (ptrdiff_t)p->stride_h * h->wp;
+            h->noffsets = h->ksize;
+            h->weights = take(&end, (size_t)((cout + 3) / 4) * h->ksize * 4 * 2);
+            h->offsets = take(&end, (size_t)h->noffsets * 4);
+            // The last tile reads past the last position (vigil_conv_s8_direct_neon).
+            h->scratch = (size_t)p->in_channels * h->hp * h->wp + 16 * (size_t)p->stride_w + 64;
+            break;
+        }
+        {
         // Each group of four reduction terms must be four adjacent bytes of the padded input: four
         // taps along a row (needs dilation 1 along the row; taps past the kernel get weight 0) or
         // four channels at one tap (channels past C get weight 0). The layout that wastes fewer of
@@ -139,12 +158,12 @@ static void conv_layout(const vigil_conv_params *p, vigil_kernel_variant v, conv
         h->pos_stride = (ptrdiff_t)p->stride_w * unit;
         h->row_stride = (ptrdiff_t)p->stride_h * h->wp * unit;
         h->noffsets = h->channel_quads ? p->k_h * p->k_w * c4 : cin * p->k_h * kq;
-        const int bs = h->signed_direct ? 8 : 16;
+        const int bs = h->direct_kind ? 8 : 16;
         h->weights = take(&end, (size_t)((cout + bs - 1) / bs) * h->noffsets * bs * 4);
         h->offsets = take(&end, (size_t)h->noffsets * 4);
         h->scratch = h->channel_quads ? (size_t)c4 * h->hp * h->wp * 4 : (size_t)cin * h->hp * h->wp;
         // The SDOT kernel's last tile reads past the last position (vigil_conv_s8_direct_dotprod).
-        if (h->signed_direct) h->scratch += (size_t)8 * h->pos_stride + 64;
+        if (h->direct_kind) h->scratch += (size_t)8 * h->pos_stride + 64;
         break;
     }
     case PATH_DEPTHWISE: {
@@ -196,7 +215,7 @@ int vigil_conv_plan_init(void *plan, size_t bytes, const vigil_conv_params *p, c
         case PATH_SDOT: b[oc] = fold(b0, zx, sum); break;
         // acc over (x + 128) * w = acc over x * w + 128 * sum(w); the reference subtracts zx * sum(w).
         case PATH_QUADS: b[oc] = fold(b0, zx + 128, sum); break;
-        case PATH_DIRECT: b[oc] = fold(b0, h.signed_direct ? zx : zx + 128, sum); break;
+        case PATH_DIRECT: b[oc] = fold(b0, h.direct_kind ? zx : zx + 128, sum); break;
         case PATH_DEPTHWISE: b[oc] = b0; break;  // the depthwise kernel subtracts zx itself
         }
     }
@@ -213,12 +232,24 @@ int vigil_conv_plan_init(void *plan, size_t bytes, const vigil_conv_params *p, c
         break;
     }
     case PATH_DIRECT: {
+        if (h.direct_kind == 2) {  // int16 [ceil(Cout/4)][K][4]; offsets of (ic, ky, kx)
+            int16_t *w16 = AT(plan, int16_t, h.weights);
+            int32_t *off = AT(plan, int32_t, h.offsets);
+            int k = 0;
+            for (int ic = 0; ic < p->in_channels; ic++)
+                for (int ky = 0; ky < p->k_h; ky++)
+                    for (int kx = 0; kx < p->k_w; kx++, k++)
+                        off[k] = (ic * h.hp + ky * p->dilation_h) * h.wp + kx * p->dilation_w;
+            for (int oc = 0; oc < cout; oc++)
+                for (int k2 = 0; k2 < ks; k2++) w16[((ptrdiff_t)(oc / 4) * ks + k2) * 4 + oc % 4] = W[(ptrdiff_t)oc * ks + k2];
+            break;
+        }
         // Weight quads [ceil(Cout / bs)][K4][bs] (bs = 16, or 8 for SDOT); quad k of the reduction
         // starts offsets[k] bytes past the output position's first byte.
         uint32_t *q = AT(plan, uint32_t, h.weights);
         int32_t *off = AT(plan, int32_t, h.offsets);
         const int cin = p->in_channels, kq = (p->k_w + 3) / 4, c4 = (cin + 3) / 4, k4 = h.noffsets;
-        const int bs = h.signed_direct ? 8 : 16;
+        const int bs = h.direct_kind ? 8 : 16;
 #define PUT(oc, k, t, val) (q[((ptrdiff_t)((oc) / bs) * k4 + (k)) * bs + (oc) % bs] |= (uint32_t)(uint8_t)(val) << (8 * (t)))
         if (h.channel_quads) {
             for (int ky = 0; ky < p->k_h; ky++)
@@ -378,7 +409,15 @@ void vigil_conv_run(const void *plan, const int8_t *X, const int8_t *W, void *sc
         }
         case PATH_DIRECT: {
 #if defined(__aarch64__)
-            if (h->signed_direct) {
+            if (h->direct_kind == 2) {
+                pad_rows_s8(h, image, (int8_t *)S);
+                const vigil_requant_rows q = conv_rows(plan, h, 0);
+                vigil_par_conv_s8_direct_neon(pool, CAT(plan, int16_t, h->weights), p->out_channels, (const int8_t *)S,
+                                              h->row_stride, p->out_h, p->stride_w, p->out_w,
+                                              CAT(plan, int32_t, h->offsets), h->noffsets, &q, out, spatial);
+                break;
+            }
+            if (h->direct_kind == 1) {
                 if (h->channel_quads) pad_quads_s8(h, image, (int8_t *)S);
                 else pad_rows_s8(h, image, (int8_t *)S);
                 const vigil_requant_rows q = conv_rows(plan, h, 0);

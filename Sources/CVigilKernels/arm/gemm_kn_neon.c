@@ -77,4 +77,80 @@ void vigil_pack_quads_s8_neon(const int8_t *X, ptrdiff_t plane, int channels, in
             for (int j = 0; j < 4; j++) d[j] = x[j] ? x[j][p] : 0;
     }
 }
+
+/// 16 positions of one reduction term: bytes src[j * s] for j < 16 (s = 1...4 by LD1...LD4, else
+/// lane by lane).
+__attribute__((always_inline)) static inline int8x16_t taps16(const int8_t *src, int s) {
+    switch (s) {
+    case 1: return vld1q_s8(src);
+    case 2: return vld2q_s8(src).val[0];
+    case 3: return vld3q_s8(src).val[0];
+    case 4: return vld4q_s8(src).val[0];
+    default: {
+        int8_t b[16];
+        for (int j = 0; j < 16; j++) b[j] = src[j * s];
+        return vld1q_s8(b);
+    }
+    }
+}
+
+/// One tile of vigil_conv_s8_direct_neon: rows r0..r0+3 (nr of them) by 16 positions from p0 (n
+/// of them); `s` is a constant in each instantiation.
+__attribute__((always_inline)) static inline void neon_direct_tile(
+    const int16_t *w, int r0, int nr, const int8_t *base, int s, int p0, int n, const int32_t *offsets, int K,
+    const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc) {
+    int32x4_t a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
+    a00 = a01 = a02 = a03 = vdupq_n_s32(q->bias[r0]);
+    a10 = a11 = a12 = a13 = vdupq_n_s32(q->bias[r0 + (nr > 1)]);
+    a20 = a21 = a22 = a23 = vdupq_n_s32(q->bias[r0 + (nr > 2 ? 2 : 0)]);
+    a30 = a31 = a32 = a33 = vdupq_n_s32(q->bias[r0 + (nr > 3 ? 3 : 0)]);
+    const int8_t *src = base + (ptrdiff_t)p0 * s;
+    for (int k = 0; k < K; k++) {
+        const int8x16_t x = taps16(src + offsets[k], s);
+        const int16x8_t l = vmovl_s8(vget_low_s8(x)), h = vmovl_high_s8(x);
+        const int16x4_t wv = vld1_s16(w + (ptrdiff_t)k * 4);
+        a00 = vmlal_lane_s16(a00, vget_low_s16(l), wv, 0); a01 = vmlal_high_lane_s16(a01, l, wv, 0);
+        a02 = vmlal_lane_s16(a02, vget_low_s16(h), wv, 0); a03 = vmlal_high_lane_s16(a03, h, wv, 0);
+        a10 = vmlal_lane_s16(a10, vget_low_s16(l), wv, 1); a11 = vmlal_high_lane_s16(a11, l, wv, 1);
+        a12 = vmlal_lane_s16(a12, vget_low_s16(h), wv, 1); a13 = vmlal_high_lane_s16(a13, h, wv, 1);
+        a20 = vmlal_lane_s16(a20, vget_low_s16(l), wv, 2); a21 = vmlal_high_lane_s16(a21, l, wv, 2);
+        a22 = vmlal_lane_s16(a22, vget_low_s16(h), wv, 2); a23 = vmlal_high_lane_s16(a23, h, wv, 2);
+        a30 = vmlal_lane_s16(a30, vget_low_s16(l), wv, 3); a31 = vmlal_high_lane_s16(a31, l, wv, 3);
+        a32 = vmlal_lane_s16(a32, vget_low_s16(h), wv, 3); a33 = vmlal_high_lane_s16(a33, h, wv, 3);
+    }
+    const int32x4_t acc[4][4] = {{a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23}, {a30, a31, a32, a33}};
+    for (int i = 0; i < nr; i++) {
+        int8_t *out = Y + (ptrdiff_t)(r0 + i) * ldc + p0;
+        if (n == 16) {
+            row16_store(acc[i][0], acc[i][1], acc[i][2], acc[i][3], q, r0 + i, out);
+        } else {
+            int8_t tmp[16];
+            row16_store(acc[i][0], acc[i][1], acc[i][2], acc[i][3], q, r0 + i, tmp);
+            memcpy(out, tmp, (size_t)n);
+        }
+    }
+}
+
+/// Direct convolution for NEON without the dot product (Cortex-A72), no im2col: Y[r * ldc + p] =
+/// requant_r(bias[r] + sum_k W[r][k] * base[p * s + offsets[k]]) for r < rows, p < positions, over
+/// a padded signed copy of the input (one byte per tap: reduction term k is one channel at one
+/// tap; the caller folds -zx * sum(w) into bias). W is int16 [ceil(rows/4)][K][4]: the weights of
+/// four rows per term (rows past `rows`: 0). A tile is 4 rows by 16 positions: per term one load
+/// (LD1...LD4 by stride), two widenings, one 8-byte weight load and 16 SMLAL by lane. The last
+/// tile reads up to 16 * s + 16 bytes past the last position (the caller's buffer has them).
+void vigil_conv_s8_direct_neon(const int16_t *W, int rows, const int8_t *base, int s, int positions,
+                               const int32_t *offsets, int K, const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc) {
+    for (int r0 = 0; r0 < rows; r0 += 4) {
+        const int nr = rows - r0 < 4 ? rows - r0 : 4;
+        const int16_t *w = W + (ptrdiff_t)(r0 / 4) * K * 4;
+        for (int p0 = 0; p0 < positions; p0 += 16) {
+            const int n = positions - p0 < 16 ? positions - p0 : 16;
+            switch (s) {
+            case 1: neon_direct_tile(w, r0, nr, base, 1, p0, n, offsets, K, q, Y, ldc); break;
+            case 2: neon_direct_tile(w, r0, nr, base, 2, p0, n, offsets, K, q, Y, ldc); break;
+            default: neon_direct_tile(w, r0, nr, base, s, p0, n, offsets, K, q, Y, ldc); break;
+            }
+        }
+    }
+}
 #endif
