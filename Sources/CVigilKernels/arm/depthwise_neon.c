@@ -24,7 +24,81 @@ static inline int32x4_t rq4_lanes(int32x4_t acc, const vigil_dw_plane *p) {
 
 static inline int16x8_t widen(uint8x8_t b) { return vreinterpretq_s16_u16(vmovl_u8(b)); }
 
+/// The plane of a kernel with three quads (rows) of at most three taps each (3x3, the MobileNet
+/// case): the nine weights stay in registers and every tap is unrolled, with no test per tap; with
+/// stride 2 one LD2 serves taps 0 and 1 of a row.
+static inline void plane_neon_3x3(const vigil_dw_plane *p) {
+    const int fast = p->n >= 32;
+    const int32x4_t m = vdupq_n_s32(p->m), shift = vdupq_n_s32(fast ? -(p->n - 31) : 0);
+    const int16x8_t zp = vdupq_n_s16((int16_t)p->zp);
+    const int8x16_t lo = vdupq_n_s8((int8_t)p->lo), hi = vdupq_n_s8((int8_t)p->hi);
+    const int32x4_t bias = vdupq_n_s32(p->bias);
+    int16_t wt[12] = {0};
+    for (int k = 0; k < 3; k++)
+        for (int t = 0; t < 3; t++) wt[3 * k + t] = ((const int8_t *)&p->wq[k])[t];
+    const int16x8_t w07 = vld1q_s16(wt);
+    const int16x4_t w8 = vld1_s16(wt + 8);
+    const uint8_t *r0 = p->P + p->off[0], *r1 = p->P + p->off[1], *r2 = p->P + p->off[2];
+    const int s = p->s;
+    for (int q0 = 0; q0 < p->nq; q0 += 16) {
+        int32x4_t a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+        const ptrdiff_t at = (ptrdiff_t)s * q0;
+        uint8x16_t u[9];
+        if (s == 1) {
+            u[0] = vld1q_u8(r0 + at); u[1] = vld1q_u8(r0 + at + 1); u[2] = vld1q_u8(r0 + at + 2);
+            u[3] = vld1q_u8(r1 + at); u[4] = vld1q_u8(r1 + at + 1); u[5] = vld1q_u8(r1 + at + 2);
+            u[6] = vld1q_u8(r2 + at); u[7] = vld1q_u8(r2 + at + 1); u[8] = vld1q_u8(r2 + at + 2);
+        } else {
+            uint8x16x2_t d = vld2q_u8(r0 + at);
+            u[0] = d.val[0]; u[1] = d.val[1]; u[2] = vld2q_u8(r0 + at + 2).val[0];
+            d = vld2q_u8(r1 + at);
+            u[3] = d.val[0]; u[4] = d.val[1]; u[5] = vld2q_u8(r1 + at + 2).val[0];
+            d = vld2q_u8(r2 + at);
+            u[6] = d.val[0]; u[7] = d.val[1]; u[8] = vld2q_u8(r2 + at + 2).val[0];
+        }
+#define VIGIL_TAP_Q(i)                                                                      \
+        {                                                                                   \
+            const int16x8_t l = widen(vget_low_u8(u[i])), h = widen(vget_high_u8(u[i]));   \
+            a0 = vmlal_laneq_s16(a0, vget_low_s16(l), w07, i);                              \
+            a1 = vmlal_high_laneq_s16(a1, l, w07, i);                                       \
+            a2 = vmlal_laneq_s16(a2, vget_low_s16(h), w07, i);                              \
+            a3 = vmlal_high_laneq_s16(a3, h, w07, i);                                       \
+        }
+        VIGIL_TAP_Q(0) VIGIL_TAP_Q(1) VIGIL_TAP_Q(2) VIGIL_TAP_Q(3) VIGIL_TAP_Q(4) VIGIL_TAP_Q(5) VIGIL_TAP_Q(6) VIGIL_TAP_Q(7)
+#undef VIGIL_TAP_Q
+        {
+            const int16x8_t l = widen(vget_low_u8(u[8])), h = widen(vget_high_u8(u[8]));
+            a0 = vmlal_lane_s16(a0, vget_low_s16(l), w8, 0);
+            a1 = vmlal_high_lane_s16(a1, l, w8, 0);
+            a2 = vmlal_lane_s16(a2, vget_low_s16(h), w8, 0);
+            a3 = vmlal_high_lane_s16(a3, h, w8, 0);
+        }
+        if (fast) {
+            a0 = rq4(a0, m, shift); a1 = rq4(a1, m, shift); a2 = rq4(a2, m, shift); a3 = rq4(a3, m, shift);
+        } else {
+            a0 = rq4_lanes(a0, p); a1 = rq4_lanes(a1, p); a2 = rq4_lanes(a2, p); a3 = rq4_lanes(a3, p);
+        }
+        const int16x8_t l = vqaddq_s16(vcombine_s16(vqmovn_s32(a0), vqmovn_s32(a1)), zp);
+        const int16x8_t h = vqaddq_s16(vcombine_s16(vqmovn_s32(a2), vqmovn_s32(a3)), zp);
+        int8x16_t y = vcombine_s8(vqmovn_s16(l), vqmovn_s16(h));
+        y = vminq_s8(vmaxq_s8(y, lo), hi);
+        vst1q_s8(p->T + q0, y);
+    }
+}
+
+/// 1 if the plane's kernel is at most 3 x 3 in three quads (byte 3 of every weight quad is 0).
+static inline int is_3x3(const vigil_dw_plane *p) {
+    if (p->nk != 3) return 0;
+    for (int k = 0; k < 3; k++)
+        if (((const int8_t *)&p->wq[k])[3] != 0) return 0;
+    return 1;
+}
+
 static inline void plane_neon(const vigil_dw_plane *p) {
+    if (is_3x3(p)) {
+        plane_neon_3x3(p);
+        return;
+    }
     const int fast = p->n >= 32;
     const int32x4_t m = vdupq_n_s32(p->m), shift = vdupq_n_s32(fast ? -(p->n - 31) : 0);
     const int16x8_t zp = vdupq_n_s16((int16_t)p->zp);
@@ -66,12 +140,33 @@ static inline void plane_neon(const vigil_dw_plane *p) {
     }
 }
 
-/// Row copies with 16-byte vectors, then the shared scalar tail.
+/// Row copies with 16-byte vectors; the last part of a row of 4 bytes or more is one vector (of 16
+/// or 8 bytes) or word ending at the row's end, overlapping what is already copied (the same bytes
+/// again), so only rows shorter than 4 bytes take the shared scalar tail. Nothing outside the row
+/// is written.
 static inline void copy_neon(uint8_t *d, const int8_t *src, int n, int flip) {
     const uint8x16_t f = vdupq_n_u8(flip ? 0x80 : 0);
+    const uint8_t *s8 = (const uint8_t *)src;
     int i = 0;
-    for (; i + 16 <= n; i += 16) vst1q_u8(d + i, veorq_u8(vld1q_u8((const uint8_t *)src + i), f));
-    vigil_dw_copy_tail(d, src, i, n, flip);
+    for (; i + 16 <= n; i += 16) vst1q_u8(d + i, veorq_u8(vld1q_u8(s8 + i), f));
+    if (i == n) return;
+    if (n >= 16) {
+        vst1q_u8(d + n - 16, veorq_u8(vld1q_u8(s8 + n - 16), f));
+    } else if (n >= 8) {
+        vst1_u8(d, veor_u8(vld1_u8(s8), vget_low_u8(f)));
+        vst1_u8(d + n - 8, veor_u8(vld1_u8(s8 + n - 8), vget_low_u8(f)));
+    } else if (n >= 4) {
+        const uint32_t x = flip ? 0x80808080u : 0;
+        uint32_t a, b;
+        memcpy(&a, s8, 4);
+        memcpy(&b, s8 + n - 4, 4);
+        a ^= x;
+        b ^= x;
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else {
+        vigil_dw_copy_tail(d, src, i, n, flip);
+    }
 }
 
 #define VIGIL_DWD_NAME vigil_depthwise_planes_neon
