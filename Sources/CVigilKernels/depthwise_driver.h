@@ -6,6 +6,8 @@
 //   VIGIL_DWD_PLANE(p)        computes p->T for one channel
 //   VIGIL_DWD_COPY_XOR(d,s,n) d[i] = s[i] ^ 0x80 for i < n (uint8_t *d, const int8_t *s)
 //   VIGIL_DWD_COPY(d,s,n)     d[i] = s[i] for i < n (int8_t *d, const int8_t *s)
+//   VIGIL_DWD_SIGNED          optional: the plane holds x itself (padding zx) instead of x + 128
+//                             (VIGIL_DWD_COPY_XOR then copies without the flip)
 //   VIGIL_DWD_COPY_ROWS(out,T,oh,ow,wq)  optional: out[oy * ow + ox] = T[oy * wq + ox] for oy < oh,
 //                             ox < ow (T has VIGIL_DW_TILE bytes of slack); default: row by row
 //                             through VIGIL_DWD_COPY
@@ -18,7 +20,12 @@ VIGIL_DWD_ATTR void VIGIL_DWD_NAME(const int8_t *X, const int8_t *W, const vigil
     uint8_t *P = vigil_dw_place(scratch, &l);
     int8_t *T = (int8_t *)(P + l.pbytes);
     const int s = l.s, sub = s - 1, kq = (g->k_w + 3) / 4, nk = g->k_h * kq, kArea = g->k_h * g->k_w;
-    const uint8_t pad = (uint8_t)(g->input_zero_point + 128);
+#ifdef VIGIL_DWD_SIGNED
+    const int32_t ushift = 0;
+#else
+    const int32_t ushift = 128;
+#endif
+    const uint8_t pad = (uint8_t)(g->input_zero_point + ushift);
     int32_t off[VIGIL_DW_MAX_QUADS], wq[VIGIL_DW_MAX_QUADS];
     for (int ky = 0; ky < g->k_h; ky++)
         for (int j = 0; j < kq; j++) {
@@ -60,7 +67,7 @@ VIGIL_DWD_ATTR void VIGIL_DWD_NAME(const int8_t *X, const int8_t *W, const vigil
             const int oc = c * multiplier + mm;
             const int8_t *w = W + (ptrdiff_t)oc * kArea;
             const int32_t sum = vigil_dw_weight_quads(w, g->k_h, g->k_w, kq, wq);
-            p.bias = (int32_t)((uint32_t)q->bias[oc] - (uint32_t)(g->input_zero_point + 128) * (uint32_t)sum);
+            p.bias = (int32_t)((uint32_t)q->bias[oc] - (uint32_t)(g->input_zero_point + ushift) * (uint32_t)sum);
             p.m = q->multiplier[oc];
             p.n = q->shift[oc];
             VIGIL_DWD_PLANE(&p);

@@ -53,7 +53,8 @@ void vigil_depthwise_s8_v(vigil_kernel_variant v, const int8_t *X, const int8_t 
         if (v == VIGIL_KERNEL_AVXVNNI) { vigil_depthwise_planes_avxvnni(X, W, g, q, scratch, Y); return; }
         if (v == VIGIL_KERNEL_AVX2) { vigil_depthwise_planes_avx2(X, W, g, q, scratch, Y); return; }
 #elif defined(__aarch64__)
-        if (vigil_variant_arm(v)) { vigil_depthwise_planes_neon(X, W, g, q, scratch, Y); return; }
+        if (v == VIGIL_KERNEL_DOTPROD || v == VIGIL_KERNEL_I8MM) { vigil_depthwise_planes_dotprod(X, W, g, q, scratch, Y); return; }
+        if (v == VIGIL_KERNEL_NEON) { vigil_depthwise_planes_neon(X, W, g, q, scratch, Y); return; }
 #endif
     }
     (void)prepared;

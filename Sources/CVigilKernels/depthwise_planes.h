@@ -106,6 +106,9 @@ size_t vigil_depthwise_avx512_prepared_bytes(void);
 int vigil_depthwise_avx512_prepare(const vigil_depthwise_geometry *g, void *out);
 void vigil_depthwise_planes_neon(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
                                  const vigil_requant_rows *q, void *scratch, int8_t *Y);
+/// The same with SDOT on a signed plane (arm/gemm_dotprod.c; CPUs with the dot product only).
+void vigil_depthwise_planes_dotprod(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
+                                    const vigil_requant_rows *q, void *scratch, int8_t *Y);
 /// The scalar tail of the vector row copies: bytes i..<n of `src` to `d`, XOR 0x80 when `flip`
 /// (int8 -> x + 128), 8 bytes at a time, then one by one.
 static inline void vigil_dw_copy_tail(uint8_t *d, const int8_t *src, int i, int n, int flip) {

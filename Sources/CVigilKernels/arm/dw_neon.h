@@ -1,0 +1,49 @@
+// Helpers shared by the AArch64 depthwise plane kernels (depthwise_neon.c: SMLAL on x + 128;
+// gemm_dotprod.c: SDOT on x).
+#ifndef VIGIL_DW_NEON_H
+#define VIGIL_DW_NEON_H
+#include "../depthwise_planes.h"
+#include <arm_neon.h>
+#include <string.h>
+
+static inline int32x4_t rq4(int32x4_t acc, int32x4_t m, int32x4_t shift) {
+    return vrshlq_s32(vqdmulhq_s32(acc, m), shift);
+}
+
+static inline int32x4_t rq4_lanes(int32x4_t acc, const vigil_dw_plane *p) {
+    int32_t v[4];
+    vst1q_s32(v, acc);
+    for (int j = 0; j < 4; j++) v[j] = vigil_dw_requant_minus_zp(v[j], p);
+    return vld1q_s32(v);
+}
+
+/// Row copies with 16-byte vectors; the last part of a row of 4 bytes or more is one vector (of 16
+/// or 8 bytes) or word ending at the row's end, overlapping what is already copied (the same bytes
+/// again), so only rows shorter than 4 bytes take the shared scalar tail. Nothing outside the row
+/// is written.
+static inline void copy_neon(uint8_t *d, const int8_t *src, int n, int flip) {
+    const uint8x16_t f = vdupq_n_u8(flip ? 0x80 : 0);
+    const uint8_t *s8 = (const uint8_t *)src;
+    int i = 0;
+    for (; i + 16 <= n; i += 16) vst1q_u8(d + i, veorq_u8(vld1q_u8(s8 + i), f));
+    if (i == n) return;
+    if (n >= 16) {
+        vst1q_u8(d + n - 16, veorq_u8(vld1q_u8(s8 + n - 16), f));
+    } else if (n >= 8) {
+        vst1_u8(d, veor_u8(vld1_u8(s8), vget_low_u8(f)));
+        vst1_u8(d + n - 8, veor_u8(vld1_u8(s8 + n - 8), vget_low_u8(f)));
+    } else if (n >= 4) {
+        const uint32_t x = flip ? 0x80808080u : 0;
+        uint32_t a, b;
+        memcpy(&a, s8, 4);
+        memcpy(&b, s8 + n - 4, 4);
+        a ^= x;
+        b ^= x;
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else {
+        vigil_dw_copy_tail(d, src, i, n, flip);
+    }
+}
+
+#endif
