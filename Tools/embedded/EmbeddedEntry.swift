@@ -144,3 +144,88 @@ private func writeMessage(_ message: String, _ out: UnsafeMutablePointer<UInt8>,
     out[n] = 0
     return -1
 }
+
+// MARK: - Per-operator counts (driver.c --ops)
+
+/// Runs the model once on the current input like `vigil_embedded_invoke`, through
+/// `Interpreter.invoke(perOp:clock:)`: `clock` is read before the first operator and after each
+/// one (ops + 1 reads, nothing else), and each operator's clock difference is added to `perOp[k]`.
+/// With a clock that makes a clock_gettime syscall, insncount's clock=1 deltas are then the
+/// operators' instruction counts. `perOp` needs `vigil_embedded_op_count` elements; returns -1
+/// (running nothing) if it has fewer.
+@_cdecl("vigil_embedded_invoke_ops")
+public func vigilEmbeddedInvokeOps(
+    _ handle: UnsafeMutableRawPointer, _ perOp: UnsafeMutablePointer<UInt64>, _ count: Int,
+    _ clock: @convention(c) () -> UInt64
+) -> Int32 {
+    let interp = session(handle).interpreter
+    guard count >= interp.model.ops.count else { return -1 }
+    interp.invoke(perOp: UnsafeMutableBufferPointer(start: perOp, count: count), clock: { clock() })
+    return 0
+}
+
+@_cdecl("vigil_embedded_op_count")
+public func vigilEmbeddedOpCount(_ handle: UnsafeMutableRawPointer) -> Int {
+    session(handle).interpreter.model.ops.count
+}
+
+/// Writes a JSON array with one object per operator, in run order: {"op": k, "code": "Conv",
+/// "name": "...", "in": [shape of the first input], "w": [shape of the second input, if constant],
+/// "out": [shape], "strides": [...] (if set), "path": "neon/direct"}. The path (conv, depthwise and
+/// fully connected operators with a C kernel plan) is what `Interpreter.kernelPaths` says for a
+/// one-operator model made of that operator alone: the plan depends only on the operator and the
+/// kernel variant, so it is the plan the full interpreter made. Returns the bytes needed (without
+/// the NUL), which may exceed `capacity` (then the text is cut).
+@_cdecl("vigil_embedded_describe_ops")
+public func vigilEmbeddedDescribeOps(_ handle: UnsafeMutableRawPointer, _ out: UnsafeMutablePointer<UInt8>, _ capacity: Int) -> Int {
+    let m = session(handle).interpreter.model
+    func shape(_ t: Int) -> String {
+        var s = "["
+        for (i, d) in m.tensors[t].shape.enumerated() { s += (i > 0 ? ", " : "") + "\(d)" }
+        return s + "]"
+    }
+    func quoted(_ text: String) -> String {
+        var s = "\""
+        for c in text.unicodeScalars {
+            switch c {
+            case "\"": s += "\\\""
+            case "\\": s += "\\\\"
+            default: if c.value < 0x20 { s += " " } else { s.unicodeScalars.append(c) }
+            }
+        }
+        return s + "\""
+    }
+    var text = "["
+    for (k, op) in m.ops.enumerated() {
+        text += (k > 0 ? ",\n " : "") + "{\"op\": \(k), \"code\": " + quoted(op.code.name) + ", \"name\": " + quoted(op.name)
+        if let t = op.inputs.first, t >= 0 { text += ", \"in\": " + shape(t) }
+        if op.inputs.count > 1, op.inputs[1] >= 0, m.tensors[op.inputs[1]].isConstant { text += ", \"w\": " + shape(op.inputs[1]) }
+        if let t = op.outputs.first { text += ", \"out\": " + shape(t) }
+        if let st = op.ints(.strides) {
+            text += ", \"strides\": ["
+            for (i, d) in st.enumerated() { text += (i > 0 ? ", " : "") + "\(d)" }
+            text += "]"
+        }
+        #if canImport(CVigilKernels)
+        var sub = m
+        sub.ops = [op]
+        sub.inputs = op.inputs.filter { $0 >= 0 && !m.tensors[$0].isConstant }
+        sub.outputs = op.outputs
+        do throws(VigilError) {
+            let one = try Interpreter(model: sub)
+            if let f = one.kernelPaths.first, let p = f.paths.first { text += ", \"path\": " + quoted(p) }
+        } catch {
+            text += ", \"path_error\": " + quoted(error.description)
+        }
+        #endif
+        text += "}"
+    }
+    text += "]"
+    var n = 0
+    for b in text.utf8 where n < capacity - 1 {
+        out[n] = b
+        n += 1
+    }
+    if capacity > 0 { out[n] = 0 }
+    return text.utf8.count
+}

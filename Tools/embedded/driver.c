@@ -6,7 +6,14 @@
  * WARMUP untimed calls, then RUNS calls each bracketed by clock_gettime, a call being "store the
  * input, invoke". The input is the first sample of INPUT.f32, else vigil bench's pseudo-random one.
  * No other clock reads happen after loading, so Tools/bench/qemu's insncount plugin (clock=1) sees
- * the calls as every other count between the last 2*RUNS clock reads. */
+ * the calls as every other count between the last 2*RUNS clock reads.
+ *
+ * driver --ops WARMUP RUNS MODEL.vigil [INPUT.f32] — per-operator counts: WARMUP untimed calls, then
+ * RUNS times a call bracketed by clock_gettime as in --bench, followed by a call through
+ * vigil_embedded_invoke_ops, which reads clock_gettime before the first operator and after each one.
+ * So per run the clock reads are A, B, P0..Pn (n operators): under insncount clock=1 the deltas are
+ * whole call, gap (store the input, enter), n operator counts, loop overhead (before the next A).
+ * Prints JSON with the operators (vigil_embedded_describe_ops) and the last run's ns per operator. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +30,10 @@ __attribute__((weak)) float *vigil_embedded_input(void *handle);
 __attribute__((weak)) void vigil_embedded_invoke(void *handle);
 __attribute__((weak)) void vigil_embedded_kernels(void *handle, char *out, size_t cap);
 __attribute__((weak)) void vigil_embedded_close(void *handle);
+__attribute__((weak)) size_t vigil_embedded_op_count(void *handle);
+__attribute__((weak)) int32_t vigil_embedded_invoke_ops(void *handle, uint64_t *per_op, size_t count,
+                                                        uint64_t (*clock)(void));
+__attribute__((weak)) size_t vigil_embedded_describe_ops(void *handle, char *out, size_t cap);
 #ifdef VIGIL_KERNELS   /* linked with CVigilKernels (build-a64-kernels.sh) */
 #include "vigil_kernels.h"
 #endif
@@ -102,9 +113,79 @@ static int bench(int argc, char **argv) {
     return 0;
 }
 
+static uint64_t clock_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static int ops(int argc, char **argv) {
+    if (argc < 5 || argc > 6) {
+        fprintf(stderr, "usage: %s --ops WARMUP RUNS MODEL.vigil [INPUT.f32]\n", argv[0]);
+        return 64;
+    }
+    if (!vigil_embedded_open || !vigil_embedded_input || !vigil_embedded_invoke || !vigil_embedded_kernels ||
+        !vigil_embedded_close || !vigil_embedded_op_count || !vigil_embedded_invoke_ops || !vigil_embedded_describe_ops) {
+        fprintf(stderr, "--ops: this entry has no vigil_embedded_open/input/invoke/invoke_ops/op_count/describe_ops\n");
+        return 64;
+    }
+    int warmup = atoi(argv[2]), runs = atoi(argv[3]);
+    if (warmup < 0 || runs < 1) { fprintf(stderr, "--ops: WARMUP >= 0 and RUNS >= 1\n"); return 64; }
+    size_t model_len, n = 0;
+    uint8_t *model = slurp(argv[4], &model_len);
+    char err[512];
+    void *h = vigil_embedded_open(model, model_len, &n, err, sizeof err);
+    if (!h) { fprintf(stderr, "vigil_embedded_open: %s\n", err); return 1; }
+    float *saved = malloc((n ? n : 1) * sizeof(float));
+    if (argc == 6) {
+        size_t len;
+        float *in = slurp(argv[5], &len);
+        if (len < n * sizeof(float)) { fprintf(stderr, "%s: fewer than %zu floats\n", argv[5], n); return 2; }
+        memcpy(saved, in, n * sizeof(float));
+    } else {
+        uint64_t state = 0x5EED;   /* BenchCommand.swift's input, float32 case */
+        for (size_t k = 0; k < n; k++) {
+            state = state * 6364136223846793005ull + 1442695040888963407ull;
+            saved[k] = (float)((int64_t)(state >> 11) % 2001 - 1000) / 1000;
+        }
+    }
+    size_t nops = vigil_embedded_op_count(h);
+    uint64_t *per_op = calloc(nops ? nops : 1, sizeof(uint64_t));
+    float *input = vigil_embedded_input(h);
+    for (int i = 0; i < warmup; i++) { memcpy(input, saved, n * sizeof(float)); vigil_embedded_invoke(h); }
+    for (int i = 0; i < runs; i++) {
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        memcpy(input, saved, n * sizeof(float));
+        vigil_embedded_invoke(h);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        memset(per_op, 0, (nops ? nops : 1) * sizeof(uint64_t));
+        memcpy(input, saved, n * sizeof(float));
+        if (vigil_embedded_invoke_ops(h, per_op, nops, clock_ns) != 0) { fprintf(stderr, "invoke_ops refused\n"); return 1; }
+    }
+    /* No clock reads from here on. */
+    size_t need = vigil_embedded_describe_ops(h, err, 1) + 1;
+    char *desc = malloc(need);
+    vigil_embedded_describe_ops(h, desc, need);
+    char paths[512];
+    vigil_embedded_kernels(h, paths, sizeof paths);
+#ifdef VIGIL_KERNELS
+    const char *kernel = vigil_kernel_name(vigil_kernel_selected());
+#else
+    const char *kernel = "reference";
+#endif
+    printf("{\"model\": \"%s\", \"runs\": %d, \"warmup\": %d, \"kernel\": \"%s\", \"kernels\": \"%s\", "
+           "\"op_count\": %zu, \"ns\": [", argv[4], runs, warmup, kernel, paths, nops);
+    for (size_t k = 0; k < nops; k++) printf("%s%llu", k ? ", " : "", (unsigned long long)per_op[k]);
+    printf("],\n \"ops\": %s}\n", desc);
+    vigil_embedded_close(h);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "--bench") == 0) return bench(argc, argv);
-    if (argc != 4) { fprintf(stderr, "usage: %s MODEL.vigil INPUT.f32 OUTPUT.f32 | --bench WARMUP RUNS MODEL.vigil [INPUT.f32]\n", argv[0]); return 64; }
+    if (argc > 1 && strcmp(argv[1], "--ops") == 0) return ops(argc, argv);
+    if (argc != 4) { fprintf(stderr, "usage: %s MODEL.vigil INPUT.f32 OUTPUT.f32 | --bench WARMUP RUNS MODEL.vigil [INPUT.f32] | --ops WARMUP RUNS MODEL.vigil [INPUT.f32]\n", argv[0]); return 64; }
     size_t model_len, input_len;
     uint8_t *model = slurp(argv[1], &model_len);
     float *input = slurp(argv[2], &input_len);

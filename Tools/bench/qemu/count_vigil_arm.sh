@@ -9,6 +9,8 @@
 # (count_vigil_arm.py says how). Models: .build-qemu/models/*.vigil, made by count_x86.sh/count_arm.sh.
 #
 #   Tools/bench/qemu/count_vigil_arm.sh [count_vigil_arm.py options...]   e.g. --only ecg_cnn_1d --runs 5
+#   Tools/bench/qemu/count_vigil_arm.sh --ops [vigil_ops_arm.py options...]   per-operator counts,
+#       e.g. --ops --only mobilenet_v2 --json .build-qemu/ops-arm.json (driver --ops; see vigil_ops_arm.py)
 #
 # Environment:
 #   VIGIL_HOST           x86 vigil for the output check [.build-qemu/bin/vigil, else .build/release/vigil]
@@ -27,5 +29,9 @@ fi
 OUT=${VIGIL_EMBEDDED_OUT:-.build-embedded/a64-kernels}
 VIGIL_EMBEDDED_OUT=$OUT Tools/embedded/build-a64-kernels.sh >&2
 PLUGIN="$(Tools/bench/qemu/build.sh)"
+if [ "${1:-}" = --ops ]; then
+  shift
+  exec python3 Tools/bench/qemu/vigil_ops_arm.py --driver "$OUT/driver" --plugin "$PLUGIN" --host "$HOST" "$@"
+fi
 exec python3 Tools/bench/qemu/count_vigil_arm.py --driver "$OUT/driver" --plugin "$PLUGIN" --host "$HOST" \
   --peers cortex-a72=.build-qemu/count-arm-a72.json --peers cortex-a76=.build-qemu/count-arm-a76.json "$@"
