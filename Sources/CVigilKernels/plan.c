@@ -25,7 +25,7 @@ static size_t take(size_t *end, size_t bytes) {
 // --- convolution ---------------------------------------------------------------------------------
 
 enum { CONV_MAGIC = 0x56434E31 };  // "VCN1"
-typedef enum { PATH_ROWS, PATH_COLUMNS, PATH_QUADS, PATH_DIRECT, PATH_DEPTHWISE, PATH_SDOT } conv_path;
+typedef enum { PATH_ROWS, PATH_COLUMNS, PATH_QUADS, PATH_DIRECT, PATH_DEPTHWISE, PATH_SDOT, PATH_LANES } conv_path;
 
 typedef struct {
     uint32_t magic;
@@ -93,7 +93,7 @@ static void conv_layout(const vigil_conv_params *p, vigil_kernel_variant v, conv
         // SMLAL: 1x1 convolutions read their input in place; others a padded copy (grouped ones
         // through im2col).
         h->pointwise = unit_kernel;
-        h->path = !h->pointwise && p->groups == 1 ? PATH_DIRECT : PATH_COLUMNS;
+        h->path = p->groups > 1 ? PATH_COLUMNS : (h->pointwise ? PATH_LANES : PATH_DIRECT);
         h->direct_kind = h->path == PATH_DIRECT ? 2 : 0;
     } else {
         h->path = PATH_ROWS;
@@ -126,6 +126,15 @@ static void conv_layout(const vigil_conv_params *p, vigil_kernel_variant v, conv
     case PATH_SDOT:  // per group [ceil(ocpg/4)][K4][4][4]; the GEMM's last panel reads 64 bytes past U
         h->weights = take(&end, (size_t)p->groups * ((h->ocpg + 3) / 4) * h->k4 * 16);
         h->scratch = (size_t)h->k4 * 4 * spatial + 64;
+        break;
+    case PATH_LANES:
+        // 1x1 on NEON: the SMLAL tile of the direct path reads the input in place (term k = channel
+        // plane k); the last positions (spatial % 16) are copied into a [K][16] buffer first, so
+        // no read passes the input's end.
+        h->noffsets = h->ksize;
+        h->weights = take(&end, (size_t)((cout + 3) / 4) * h->ksize * 4 * 2);
+        h->offsets = take(&end, (size_t)h->ksize * 4 * 2);  // in place, then in the tail buffer
+        h->scratch = spatial % 16 ? (size_t)h->ksize * 16 + 64 : 0;
         break;
     case PATH_DIRECT:
         if (h->direct_kind == 2) {
@@ -212,6 +221,7 @@ int vigil_conv_plan_init(void *plan, size_t bytes, const vigil_conv_params *p, c
         switch (h.path) {
         case PATH_ROWS:
         case PATH_COLUMNS:
+        case PATH_LANES:
         case PATH_SDOT: b[oc] = fold(b0, zx, sum); break;
         // acc over (x + 128) * w = acc over x * w + 128 * sum(w); the reference subtracts zx * sum(w).
         case PATH_QUADS: b[oc] = fold(b0, zx + 128, sum); break;
@@ -278,6 +288,17 @@ int vigil_conv_plan_init(void *plan, size_t bytes, const vigil_conv_params *p, c
     case PATH_DEPTHWISE:
         if (h.prepared) vigil_depthwise_prepare(v, &h.dw, AT(plan, void, h.prepared));
         break;
+    case PATH_LANES: {
+        int16_t *w16 = AT(plan, int16_t, h.weights);
+        int32_t *off = AT(plan, int32_t, h.offsets);
+        for (int k = 0; k < ks; k++) {
+            off[k] = k * p->in_h * p->in_w;
+            off[ks + k] = 16 * k;
+        }
+        for (int oc = 0; oc < cout; oc++)
+            for (int k = 0; k < ks; k++) w16[((ptrdiff_t)(oc / 4) * ks + k) * 4 + oc % 4] = W[(ptrdiff_t)oc * ks + k];
+        break;
+    }
     case PATH_SDOT: {
         int8_t *q = AT(plan, int8_t, h.weights);
         const ptrdiff_t group_bytes = (ptrdiff_t)((h.ocpg + 3) / 4) * h.k4 * 16;
@@ -310,6 +331,7 @@ const char *vigil_conv_plan_path(const void *plan) {
     case PATH_DIRECT: return "direct";
     case PATH_DEPTHWISE: return "depthwise";
     case PATH_SDOT: return "sdot";
+    case PATH_LANES: return "lanes";
     }
     return "unknown";
 }
@@ -481,6 +503,28 @@ void vigil_conv_run(const void *plan, const int8_t *X, const int8_t *W, void *sc
                 vigil_par_gemm_s8_kn_v(pool, v, CAT(plan, int32_t, h->weights) + (ptrdiff_t)r0 * ((h->ksize + 1) / 2), B,
                                        spatial, h->ocpg, (int)spatial, h->ksize, &q, out + r0 * spatial, spatial);
             }
+            break;
+        case PATH_LANES:
+#if defined(__aarch64__)
+        {
+            const vigil_requant_rows q = conv_rows(plan, h, 0);
+            const int16_t *w16 = CAT(plan, int16_t, h->weights);
+            const int32_t *off = CAT(plan, int32_t, h->offsets);
+            const int whole = (int)(spatial & ~(ptrdiff_t)15), tail = (int)spatial - whole;
+            if (whole)
+                vigil_par_conv_s8_direct_neon(pool, w16, p->out_channels, image, 0, 1, 1, whole, off, h->ksize, &q, out,
+                                              spatial);
+            if (tail) {
+                int8_t *T = (int8_t *)S;
+                for (int k = 0; k < h->ksize; k++) {
+                    memcpy(T + 16 * k, image + (ptrdiff_t)k * in_plane + whole, (size_t)tail);
+                    memset(T + 16 * k + tail, 0, (size_t)(16 - tail));
+                }
+                vigil_conv_s8_direct_neon(w16, p->out_channels, T, 1, tail, off + h->ksize, h->ksize, &q, out + whole,
+                                          spatial);
+            }
+        }
+#endif
             break;
         case PATH_SDOT:
 #if defined(__aarch64__)
