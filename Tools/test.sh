@@ -18,6 +18,8 @@ echo "== example models on their real evaluation data (agreement and accuracy vs
 .venv/bin/python Tools/conformance/example_models.py "$(swift build --show-bin-path)"
 echo "== Embedded core on ARM (qemu-aarch64) vs x86"
 Tools/embedded/check-core.sh
+echo "== the same core with the ARM C kernels (the device path: neon on cortex-a72, SDOT on cortex-a76)"
+VIGIL_EMBEDDED_KERNELS=1 Tools/embedded/check-core.sh
 echo "== int8 kernel variants vs the generic kernel: x86 here, NEON and SDOT under qemu-aarch64"
 Tools/kernels/test-arm.sh
 Tools/kernels/check-isa.sh
