@@ -63,8 +63,11 @@ VIGIL_DOTPROD
 void vigil_gemm_s8_k4_dotprod(const int8_t *W, const int8_t *U, int rows, int cols, int K4, const vigil_requant_rows *q,
                               int8_t *C, ptrdiff_t ldc) {
     const ptrdiff_t stride = (ptrdiff_t)cols * 4;
+    const int16x8_t zp = vdupq_n_s16((int16_t)q->zero_point);
+    const int8x16_t lo = vdupq_n_s8((int8_t)q->lo), hi = vdupq_n_s8((int8_t)q->hi);
     for (int r0 = 0; r0 < rows; r0 += 4) {
         const int nr = rows - r0 < 4 ? rows - r0 : 4;
+        const int fast = rows_fast(q, r0, nr);
         const int8_t *w = W + (ptrdiff_t)(r0 / 4) * K4 * 16;
         for (int c0 = 0; c0 < cols; c0 += 16) {
             const int n = cols - c0 < 16 ? cols - c0 : 16;
@@ -88,17 +91,8 @@ void vigil_gemm_s8_k4_dotprod(const int8_t *W, const int8_t *U, int rows, int co
                 a30 = vdotq_laneq_s32(a30, x.val[0], wv, 3); a31 = vdotq_laneq_s32(a31, x.val[1], wv, 3);
                 a32 = vdotq_laneq_s32(a32, x.val[2], wv, 3); a33 = vdotq_laneq_s32(a33, x.val[3], wv, 3);
             }
-            const int32x4_t rowsv[4][4] = {{a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23}, {a30, a31, a32, a33}};
-            for (int i = 0; i < nr; i++) {
-                int8_t *out = C + (ptrdiff_t)(r0 + i) * ldc + c0;
-                if (n == 16) {
-                    row16_store(rowsv[i][0], rowsv[i][1], rowsv[i][2], rowsv[i][3], q, r0 + i, out);
-                } else {
-                    int8_t tmp[16];
-                    row16_store(rowsv[i][0], rowsv[i][1], rowsv[i][2], rowsv[i][3], q, r0 + i, tmp);
-                    memcpy(out, tmp, (size_t)n);
-                }
-            }
+            rows4_store(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, q, r0, nr,
+                        C + (ptrdiff_t)r0 * ldc + c0, ldc, n, fast, zp, lo, hi);
         }
     }
 }

@@ -118,17 +118,9 @@ __attribute__((always_inline)) static inline void neon_direct_tile(
         a30 = vmlal_lane_s16(a30, vget_low_s16(l), wv, 3); a31 = vmlal_high_lane_s16(a31, l, wv, 3);
         a32 = vmlal_lane_s16(a32, vget_low_s16(h), wv, 3); a33 = vmlal_high_lane_s16(a33, h, wv, 3);
     }
-    const int32x4_t acc[4][4] = {{a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23}, {a30, a31, a32, a33}};
-    for (int i = 0; i < nr; i++) {
-        int8_t *out = Y + (ptrdiff_t)(r0 + i) * ldc + p0;
-        if (n == 16) {
-            row16_store(acc[i][0], acc[i][1], acc[i][2], acc[i][3], q, r0 + i, out);
-        } else {
-            int8_t tmp[16];
-            row16_store(acc[i][0], acc[i][1], acc[i][2], acc[i][3], q, r0 + i, tmp);
-            memcpy(out, tmp, (size_t)n);
-        }
-    }
+    rows4_store(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, q, r0, nr,
+                Y + (ptrdiff_t)r0 * ldc + p0, ldc, n, rows_fast(q, r0, nr), vdupq_n_s16((int16_t)q->zero_point),
+                vdupq_n_s8((int8_t)q->lo), vdupq_n_s8((int8_t)q->hi));
 }
 
 /// Direct convolution for NEON without the dot product (Cortex-A72), no im2col: Y[r * ldc + p] =
