@@ -141,9 +141,25 @@ VIGIL_DOTPROD __attribute__((always_inline)) static inline int8x16_t four_quads(
 
 /// One tile of vigil_conv_s8_direct_dotprod: rows r0..r0+7 (nr of them) by positions p0..p0+7
 /// (n of them); `mode` is a constant in each instantiation, so the reduction loop has no branch.
+/// Rows r and r + 1 (8 positions each, both with shift >= 32) requantized into one vector: the
+/// low half stored to `out`, the high half to `out + ldc`.
+static inline void rows2x8_fast(int32x4_t a0, int32x4_t a1, int32x4_t b0, int32x4_t b1, const vigil_requant_rows *q,
+                                int r, int8_t *out, ptrdiff_t ldc, int16x8_t zp, int8x16_t lo, int8x16_t hi) {
+    const int32x4_t ma = vdupq_n_s32(q->multiplier[r]), sa = vdupq_n_s32(31 - q->shift[r]);
+    const int32x4_t mb = vdupq_n_s32(q->multiplier[r + 1]), sb = vdupq_n_s32(31 - q->shift[r + 1]);
+    a0 = vrshlq_s32(vqdmulhq_s32(a0, ma), sa); a1 = vrshlq_s32(vqdmulhq_s32(a1, ma), sa);
+    b0 = vrshlq_s32(vqdmulhq_s32(b0, mb), sb); b1 = vrshlq_s32(vqdmulhq_s32(b1, mb), sb);
+    const int16x8_t l = vqaddq_s16(vcombine_s16(vqmovn_s32(a0), vqmovn_s32(a1)), zp);
+    const int16x8_t h = vqaddq_s16(vcombine_s16(vqmovn_s32(b0), vqmovn_s32(b1)), zp);
+    const int8x16_t y = vminq_s8(vmaxq_s8(vcombine_s8(vqmovn_s16(l), vqmovn_s16(h)), lo), hi);
+    vst1_s8(out, vget_low_s8(y));
+    vst1_s8(out + ldc, vget_high_s8(y));
+}
+
 VIGIL_DOTPROD __attribute__((always_inline)) static inline void direct_tile(
     const int8_t *w, int r0, int nr, const int8_t *base, ptrdiff_t ps, int p0, int n, const int32_t *offsets, int K4,
-    const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc, const int mode, int8x16_t idx) {
+    const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc, const int mode, int8x16_t idx, int fast, int16x8_t zp,
+    int8x16_t lo, int8x16_t hi) {
     int32x4_t a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51, a60, a61, a70, a71;
     a00 = a01 = vdupq_n_s32(q->bias[r0]);
     a10 = a11 = vdupq_n_s32(q->bias[r0 + (nr > 1)]);
@@ -167,9 +183,17 @@ VIGIL_DOTPROD __attribute__((always_inline)) static inline void direct_tile(
         a60 = vdotq_laneq_s32(a60, x0, wv.val[1], 2); a61 = vdotq_laneq_s32(a61, x1, wv.val[1], 2);
         a70 = vdotq_laneq_s32(a70, x0, wv.val[1], 3); a71 = vdotq_laneq_s32(a71, x1, wv.val[1], 3);
     }
+    int8_t *out = Y + (ptrdiff_t)r0 * ldc + p0;
+    if (fast && nr == 8 && n == 8) {  // pairs of rows through one 16-byte vector
+        rows2x8_fast(a00, a01, a10, a11, q, r0, out, ldc, zp, lo, hi);
+        rows2x8_fast(a20, a21, a30, a31, q, r0 + 2, out + 2 * ldc, ldc, zp, lo, hi);
+        rows2x8_fast(a40, a41, a50, a51, q, r0 + 4, out + 4 * ldc, ldc, zp, lo, hi);
+        rows2x8_fast(a60, a61, a70, a71, q, r0 + 6, out + 6 * ldc, ldc, zp, lo, hi);
+        return;
+    }
     const int32x4_t acc[8][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31},
                                  {a40, a41}, {a50, a51}, {a60, a61}, {a70, a71}};
-    for (int i = 0; i < nr; i++) row8_store(acc[i][0], acc[i][1], q, r0 + i, Y + (ptrdiff_t)(r0 + i) * ldc + p0, n);
+    for (int i = 0; i < nr; i++) row8_store(acc[i][0], acc[i][1], q, r0 + i, out + (ptrdiff_t)i * ldc, n);
 }
 
 /// Direct convolution with SDOT on signed activations (convolution plans on dotprod and i8mm):
@@ -189,16 +213,19 @@ void vigil_conv_s8_direct_dotprod(const int8_t *W, int rows, const int8_t *base,
     for (int j = 0; j < 4; j++)
         for (int t = 0; t < 4; t++) bytes[4 * j + t] = (int8_t)(j * ps + t);
     const int8x16_t idx = vld1q_s8(bytes);
+    const int16x8_t zp = vdupq_n_s16((int16_t)q->zero_point);
+    const int8x16_t lo = vdupq_n_s8((int8_t)q->lo), hi = vdupq_n_s8((int8_t)q->hi);
     for (int r0 = 0; r0 < rows; r0 += 8) {
         const int nr = rows - r0 < 8 ? rows - r0 : 8;
+        const int fast = rows_fast(q, r0, nr);
         const int8_t *w = W + (ptrdiff_t)(r0 / 8) * K4 * 32;
         for (int p0 = 0; p0 < positions; p0 += 8) {
             const int n = positions - p0 < 8 ? positions - p0 : 8;
             switch (mode) {
-            case X_CONTIG: direct_tile(w, r0, nr, base, ps, p0, n, offsets, K4, q, Y, ldc, X_CONTIG, idx); break;
-            case X_TBL1: direct_tile(w, r0, nr, base, ps, p0, n, offsets, K4, q, Y, ldc, X_TBL1, idx); break;
-            case X_TBL2: direct_tile(w, r0, nr, base, ps, p0, n, offsets, K4, q, Y, ldc, X_TBL2, idx); break;
-            default: direct_tile(w, r0, nr, base, ps, p0, n, offsets, K4, q, Y, ldc, X_LANES, idx); break;
+            case X_CONTIG: direct_tile(w, r0, nr, base, ps, p0, n, offsets, K4, q, Y, ldc, X_CONTIG, idx, fast, zp, lo, hi); break;
+            case X_TBL1: direct_tile(w, r0, nr, base, ps, p0, n, offsets, K4, q, Y, ldc, X_TBL1, idx, fast, zp, lo, hi); break;
+            case X_TBL2: direct_tile(w, r0, nr, base, ps, p0, n, offsets, K4, q, Y, ldc, X_TBL2, idx, fast, zp, lo, hi); break;
+            default: direct_tile(w, r0, nr, base, ps, p0, n, offsets, K4, q, Y, ldc, X_LANES, idx, fast, zp, lo, hi); break;
             }
         }
     }
