@@ -60,6 +60,12 @@ void vigil_conv_s8_direct_neon(const int16_t *W, int rows, const int8_t *base, i
 void vigil_par_conv_s8_direct_neon(vigil_pool *pool, const int16_t *W, int rows, const int8_t *base,
                                    ptrdiff_t row_stride, int out_h, int s, int positions, const int32_t *offsets, int K,
                                    const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc);
+void vigil_conv_s8_nhwc_neon(const int8_t *W, int rows, const int8_t *base, ptrdiff_t ps, int positions,
+                             const int32_t *taps, int T, int C8, const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc);
+/// Its output rows (oy) split across the pool, or positions (blocks of 4) when there are few.
+void vigil_par_conv_s8_nhwc_neon(vigil_pool *pool, const int8_t *W, int rows, const int8_t *base, ptrdiff_t row_stride,
+                                 int out_h, ptrdiff_t ps, int positions, const int32_t *taps, int T, int C8,
+                                 const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc);
 /// vigil_gemm_s8_k4_dotprod split by rows (blocks of 4).
 void vigil_par_gemm_s8_k4_dotprod(vigil_pool *pool, const int8_t *W, const int8_t *U, int rows, int cols, int K4,
                                   const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc);

@@ -461,6 +461,50 @@ void vigil_par_conv_s8_direct_neon(vigil_pool *pool, const int16_t *W, int rows,
 }
 #endif
 
+#if defined(__aarch64__)
+typedef struct {
+    const int8_t *W;
+    int rows;
+    const int8_t *base;
+    ptrdiff_t row_stride;
+    int out_h;
+    ptrdiff_t ps;
+    int positions;
+    const int32_t *taps;
+    int T, C8, byRows;
+    const vigil_requant_rows *q;
+    int8_t *Y;
+    ptrdiff_t ldc;
+} nhwc_task;
+
+static void nhwc_part(void *ctx, int part, int parts) {
+    const nhwc_task *t = ctx;
+    int b, e;
+    if (t->byRows) {
+        part_range(t->out_h, 1, part, parts, &b, &e);
+        for (int oy = b; oy < e; oy++)
+            vigil_conv_s8_nhwc_neon(t->W, t->rows, t->base + oy * t->row_stride, t->ps, t->positions, t->taps, t->T, t->C8,
+                                    t->q, t->Y + (ptrdiff_t)oy * t->positions, t->ldc);
+    } else {
+        part_range(t->positions, 4, part, parts, &b, &e);
+        if (b >= e) return;
+        for (int oy = 0; oy < t->out_h; oy++)
+            vigil_conv_s8_nhwc_neon(t->W, t->rows, t->base + oy * t->row_stride + b * t->ps, t->ps, e - b, t->taps, t->T,
+                                    t->C8, t->q, t->Y + (ptrdiff_t)oy * t->positions + b, t->ldc);
+    }
+}
+
+void vigil_par_conv_s8_nhwc_neon(vigil_pool *pool, const int8_t *W, int rows, const int8_t *base, ptrdiff_t row_stride,
+                                 int out_h, ptrdiff_t ps, int positions, const int32_t *taps, int T, int C8,
+                                 const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc) {
+    const double work = (double)rows * out_h * positions * T * C8;
+    const int byRows = out_h >= vigil_pool_threads(pool);
+    const int parts = parts_for(pool, byRows ? out_h : positions, byRows ? 1 : 4, work);
+    nhwc_task t = {W, rows, base, row_stride, out_h, ps, positions, taps, T, C8, byRows, q, Y, ldc};
+    vigil_pool_run(pool, nhwc_part, &t, parts);
+}
+#endif
+
 // --- vigil_pack_quads_u8 -----------------------------------------------------------------------------
 
 typedef struct {

@@ -145,4 +145,87 @@ void vigil_conv_s8_direct_neon(const int16_t *W, int rows, const int8_t *base, i
         }
     }
 }
+
+/// One output row's 4 x 4 tile (rows r..r+3 by positions x0..x3) of vigil_conv_s8_nhwc_neon.
+#define VIGIL_NHWC_STEP16(i, j, w, x) a##i##j = vpadalq_s16(a##i##j, vmlal_high_s8(vmull_s8(vget_low_s8(w), vget_low_s8(x)), w, x))
+#define VIGIL_NHWC_STEP8(i, j, w, x) a##i##j = vpadalq_s16(a##i##j, vmull_s8(w, x))
+
+/// Convolution for NEON without the dot product over channel-last runs (Cortex-A72): Y[r * ldc +
+/// p] = requant_r(bias[r] + sum_t sum_c W[r][t][c] * base[p * ps + taps[t] + c]), c < C8 (the
+/// channels padded to a multiple of 8 with zero weights). The input is a padded channel-last copy
+/// (or the transposed input of a 1x1 convolution), so the channels of a tap are contiguous and
+/// the products are formed as XNNPACK's "c8/c16" kernels do: SMULL, SMLAL2 of the next 8 and
+/// SADALP into int32. Exact when no weight is -128: two products of int8 by a weight in
+/// [-127, 127] sum to at most 2 * 128 * 127 = 32512 in int16 (the plan checks the weights). W is
+/// [ceil(rows/4) * 4][T][C8]. A tile is 4 rows by 4 positions: per 16 channels of a tap, 8 loads
+/// and 16 x 3 instructions for 256 products. Positions past `positions` in the last tile read
+/// position positions - 1 again (not stored).
+void vigil_conv_s8_nhwc_neon(const int8_t *W, int rows, const int8_t *base, ptrdiff_t ps, int positions,
+                             const int32_t *taps, int T, int C8, const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc) {
+    const ptrdiff_t K = (ptrdiff_t)T * C8;
+    const int16x8_t zp = vdupq_n_s16((int16_t)q->zero_point);
+    const int8x8_t lo = vdup_n_s8((int8_t)q->lo), hi = vdup_n_s8((int8_t)q->hi);
+    for (int r0 = 0; r0 < rows; r0 += 4) {
+        const int nr = rows - r0 < 4 ? rows - r0 : 4;
+        const int8_t *w0 = W + (ptrdiff_t)r0 * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
+        for (int p0 = 0; p0 < positions; p0 += 4) {
+            const int n = positions - p0 < 4 ? positions - p0 : 4;
+            const int8_t *x0 = base + (ptrdiff_t)p0 * ps;
+            const int8_t *x1 = base + (ptrdiff_t)(n > 1 ? p0 + 1 : p0) * ps;
+            const int8_t *x2 = base + (ptrdiff_t)(n > 2 ? p0 + 2 : p0) * ps;
+            const int8_t *x3 = base + (ptrdiff_t)(n > 3 ? p0 + 3 : p0) * ps;
+            int32x4_t a00 = vdupq_n_s32(0), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+            int32x4_t a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+            ptrdiff_t wk = 0;
+            for (int t = 0; t < T; t++) {
+                const ptrdiff_t o = taps[t];
+                int c = 0;
+                for (; c + 16 <= C8; c += 16, wk += 16) {
+                    const int8x16_t y0 = vld1q_s8(x0 + o + c), y1 = vld1q_s8(x1 + o + c);
+                    const int8x16_t y2 = vld1q_s8(x2 + o + c), y3 = vld1q_s8(x3 + o + c);
+                    const int8x16_t v0 = vld1q_s8(w0 + wk), v1 = vld1q_s8(w1 + wk), v2 = vld1q_s8(w2 + wk), v3 = vld1q_s8(w3 + wk);
+                    VIGIL_NHWC_STEP16(0, 0, v0, y0); VIGIL_NHWC_STEP16(0, 1, v0, y1); VIGIL_NHWC_STEP16(0, 2, v0, y2); VIGIL_NHWC_STEP16(0, 3, v0, y3);
+                    VIGIL_NHWC_STEP16(1, 0, v1, y0); VIGIL_NHWC_STEP16(1, 1, v1, y1); VIGIL_NHWC_STEP16(1, 2, v1, y2); VIGIL_NHWC_STEP16(1, 3, v1, y3);
+                    VIGIL_NHWC_STEP16(2, 0, v2, y0); VIGIL_NHWC_STEP16(2, 1, v2, y1); VIGIL_NHWC_STEP16(2, 2, v2, y2); VIGIL_NHWC_STEP16(2, 3, v2, y3);
+                    VIGIL_NHWC_STEP16(3, 0, v3, y0); VIGIL_NHWC_STEP16(3, 1, v3, y1); VIGIL_NHWC_STEP16(3, 2, v3, y2); VIGIL_NHWC_STEP16(3, 3, v3, y3);
+                }
+                if (c < C8) {  // 8 channels left
+                    const int8x8_t y0 = vld1_s8(x0 + o + c), y1 = vld1_s8(x1 + o + c), y2 = vld1_s8(x2 + o + c), y3 = vld1_s8(x3 + o + c);
+                    const int8x8_t v0 = vld1_s8(w0 + wk), v1 = vld1_s8(w1 + wk), v2 = vld1_s8(w2 + wk), v3 = vld1_s8(w3 + wk);
+                    VIGIL_NHWC_STEP8(0, 0, v0, y0); VIGIL_NHWC_STEP8(0, 1, v0, y1); VIGIL_NHWC_STEP8(0, 2, v0, y2); VIGIL_NHWC_STEP8(0, 3, v0, y3);
+                    VIGIL_NHWC_STEP8(1, 0, v1, y0); VIGIL_NHWC_STEP8(1, 1, v1, y1); VIGIL_NHWC_STEP8(1, 2, v1, y2); VIGIL_NHWC_STEP8(1, 3, v1, y3);
+                    VIGIL_NHWC_STEP8(2, 0, v2, y0); VIGIL_NHWC_STEP8(2, 1, v2, y1); VIGIL_NHWC_STEP8(2, 2, v2, y2); VIGIL_NHWC_STEP8(2, 3, v2, y3);
+                    VIGIL_NHWC_STEP8(3, 0, v3, y0); VIGIL_NHWC_STEP8(3, 1, v3, y1); VIGIL_NHWC_STEP8(3, 2, v3, y2); VIGIL_NHWC_STEP8(3, 3, v3, y3);
+                    wk += 8;
+                }
+            }
+            // Row i's four sums (positions in lanes), plus its bias.
+            int32x4_t s0 = vpaddq_s32(vpaddq_s32(a00, a01), vpaddq_s32(a02, a03));
+            int32x4_t s1 = vpaddq_s32(vpaddq_s32(a10, a11), vpaddq_s32(a12, a13));
+            int32x4_t s2 = vpaddq_s32(vpaddq_s32(a20, a21), vpaddq_s32(a22, a23));
+            int32x4_t s3 = vpaddq_s32(vpaddq_s32(a30, a31), vpaddq_s32(a32, a33));
+            const int32x4_t sv[4] = {s0, s1, s2, s3};
+            for (int i = 0; i < nr; i++) {
+                const int r = r0 + i;
+                const int32x4_t acc = vaddq_s32(sv[i], vdupq_n_s32(q->bias[r]));
+                int8_t *out = Y + (ptrdiff_t)r * ldc + p0;
+                int8_t b[8];
+                if (q->shift[r] >= 32) {
+                    const int32x4_t v = vrshlq_s32(vqdmulhq_s32(acc, vdupq_n_s32(q->multiplier[r])), vdupq_n_s32(31 - q->shift[r]));
+                    const int16x8_t h = vqaddq_s16(vcombine_s16(vqmovn_s32(v), vqmovn_s32(v)), zp);
+                    vst1_s8(b, vmin_s8(vmax_s8(vqmovn_s16(h), lo), hi));
+                } else {
+                    int32_t v[4];
+                    vst1q_s32(v, acc);
+                    for (int j = 0; j < 4; j++)
+                        b[j] = (int8_t)vigil_requantize(v[j], q->multiplier[r], q->shift[r], q->zero_point, q->lo, q->hi);
+                }
+                if (n == 4) memcpy(out, b, 4);
+                else memcpy(out, b, (size_t)n);
+            }
+        }
+    }
+}
+#undef VIGIL_NHWC_STEP16
+#undef VIGIL_NHWC_STEP8
 #endif

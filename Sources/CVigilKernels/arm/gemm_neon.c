@@ -1,5 +1,7 @@
-// AArch64 int8 GEMM for NEON (Cortex-A72): SMULL/SMLAL2 widen int8 products to int16 pairs, SADALP
-// accumulates them into int32 — exact: each int16 holds the sum of two products, |sum| <= 2^15.
+// AArch64 int8 GEMM for NEON (Cortex-A72): SMULL/SMULL2 widen int8 products to int16, SADALP
+// accumulates pairs of them into int32 — exact for any int8 values: a product is at most 2^14 in
+// magnitude. (Summing two products in int16 first, SMULL then SMLAL2, overflows for -128 * -128
+// twice: the parity test has layers with -128 weights and inputs for that.)
 #if defined(__aarch64__)
 #include "vigil_kernels.h"
 #include <arm_neon.h>
@@ -14,9 +16,8 @@ void vigil_gemm_s8_neon(const int8_t *A, const int8_t *B, int rows, int cols, in
             int32x4_t s = vdupq_n_s32(0);
             for (int k = 0; k < K16; k += 16) {
                 int8x16_t va = vld1q_s8(a + k), vb = vld1q_s8(b + k);
-                int16x8_t p = vmull_s8(vget_low_s8(va), vget_low_s8(vb));
-                p = vmlal_high_s8(p, va, vb);
-                s = vpadalq_s16(s, p);
+                s = vpadalq_s16(s, vmull_s8(vget_low_s8(va), vget_low_s8(vb)));
+                s = vpadalq_s16(s, vmull_high_s8(va, vb));
             }
             int32_t acc = vaddvq_s32(s);
             for (int k = K16; k < K; k++) acc += a[k] * b[k];

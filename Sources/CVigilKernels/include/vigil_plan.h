@@ -1,6 +1,6 @@
 // CVigilKernels: prepared operators ("plans"). A plan is made once, when an interpreter prepares a
 // model, and run on every invocation, in the spirit of tflite-micro's Prepare/Eval:
-//   size_t n = vigil_conv_plan_bytes(&params, variant);      // the caller allocates n bytes,
+//   size_t n = vigil_conv_plan_bytes(&params, W, variant);   // the caller allocates n bytes,
 //   vigil_conv_plan_init(plan, n, &params, W, bias, m, s, variant);  // 64-byte aligned
 //   size_t s = vigil_conv_plan_scratch_bytes(plan, threads);  // scratch for up to `threads` threads
 //   vigil_conv_run(plan, X, W, scratch, Y, pool);              // per invocation, any number of times
@@ -35,8 +35,9 @@ typedef struct {
     int32_t input_zero_point, output_zero_point, lo, hi;
 } vigil_conv_params;
 
-/// Bytes of a plan for p on variant v; 0 if p is not a valid convolution (sizes, groups).
-size_t vigil_conv_plan_bytes(const vigil_conv_params *p, vigil_kernel_variant v);
+/// Bytes of a plan for p with weights W on variant v; 0 if p is not a valid convolution (sizes,
+/// groups). The weights take part in choosing the path (pass the same to init).
+size_t vigil_conv_plan_bytes(const vigil_conv_params *p, const int8_t *W, vigil_kernel_variant v);
 /// Prepares the plan in `plan` (64-byte aligned, `bytes` from vigil_conv_plan_bytes). multiplier and
 /// shift: per output channel (docs/FORMAT.md "Requantization"). Returns 1, or 0 when p is invalid,
 /// v is not supported here, or bytes is too small.
@@ -46,8 +47,10 @@ int vigil_conv_plan_init(void *plan, size_t bytes, const vigil_conv_params *p, c
 size_t vigil_conv_plan_scratch_bytes(const void *plan, int threads);
 /// The variant the plan runs, and its path: "direct" (padded input, no im2col), "quads" (u8 x s8
 /// GEMM on the quad layout; 1x1 convolutions read their input packed, others through im2col),
-/// "columns" (s8 GEMM over [K][positions]), "rows" (im2col [positions][K] and the s8 GEMM) or
-/// "depthwise" (one input channel: the depthwise kernel with multiplier out_channels).
+/// "columns" (s8 GEMM over [K][positions]), "rows" (im2col [positions][K] and the s8 GEMM),
+/// "depthwise" (one input channel: the depthwise kernel with multiplier out_channels), "sdot"
+/// (signed quads and SDOT), "lanes" (1x1 by SMLAL by lane, input in place) or "nhwc" (a
+/// channel-last copy, SMULL/SMLAL2/SADALP).
 vigil_kernel_variant vigil_conv_plan_variant(const void *plan);
 const char *vigil_conv_plan_path(const void *plan);
 /// Y [batch][out_channels][out_h][out_w] from X [batch][in_channels][in_h][in_w]. `scratch`: at

@@ -104,14 +104,15 @@ struct ConvOp {
             pad_top: Int32(g.padTop), pad_left: Int32(g.padLeft), pad_bottom: Int32(g.padBottom), pad_right: Int32(g.padRight),
             groups: Int32(groups), input_zero_point: inZero, output_zero_point: outZero, lo: lo, hi: hi)
         let variant = vigil_kernel_selected()
-        let bytes = vigil_conv_plan_bytes(&p, variant)
+        let weights = c.constant(w, as: Int8.self).baseAddress!
+        let bytes = vigil_conv_plan_bytes(&p, weights, variant)
         guard bytes > 0 else { throw c.fail("the kernels cannot plan this convolution (\(g))") }
         let plan = KernelPlan(bytes: bytes)
         let multipliers = requant.map { $0.multiplier }, shifts = requant.map { $0.shift }
         let ok = bias.withUnsafeBufferPointer { b in
             multipliers.withUnsafeBufferPointer { m in
                 shifts.withUnsafeBufferPointer { s in
-                    vigil_conv_plan_init(plan.raw, bytes, &p, c.constant(w, as: Int8.self).baseAddress!, b.baseAddress!,
+                    vigil_conv_plan_init(plan.raw, bytes, &p, weights, b.baseAddress!,
                                          m.baseAddress!, s.baseAddress!, variant)
                 }
             }
