@@ -396,7 +396,8 @@ def run_model(name, bins, d, args, overhead, litert_missing, notes):
         for key, e in engines.items():
             samples[key].append(median_us(e.call, per))
     row["us"] = {k: float(np.median(v)) for k, v in samples.items()}
-    row["vigil"] = {k: ours.get(k) for k in ("kernel", "arena_bytes", "load_us", "p99_us", "peak_rss_bytes") if k in ours}
+    row["vigil"] = {k: ours.get(k) for k in ("kernel", "kernels", "arena_bytes", "load_us", "p99_us", "peak_rss_bytes")
+                    if k in ours}
     peers = {k: v for k, v in row["us"].items() if k in PEERS}
     best = min(peers, key=peers.get)
     row["fastest_peer"] = best
@@ -416,15 +417,30 @@ def fmt_us(v, md=False):
     return f"{v / 1000:.2f} ms" if v >= 1000 else f"{v:.1f} " + ("µs" if md else "us")
 
 
+def cpu_features():
+    """The SIMD features that decide the tier (the 'tier' column is the variant Vigil selected)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = set()
+            for line in f:
+                if line.startswith(("flags", "Features")):
+                    flags |= set(line.split(":", 1)[1].split())
+    except OSError:
+        return "unknown"
+    wanted = ["avx2", "avx_vnni", "avx512_vnni", "avx512vl", "avx512bw", "avx512vbmi", "asimd", "asimddp", "i8mm"]
+    return " ".join(f for f in wanted if f in flags) or "none of " + ", ".join(wanted)
+
+
 def table(rows, overhead, runs, rounds, md=False):
-    cols = ["model", "Vigil int8", "ORT fp32", "ORT s8", "ORT u8", "LiteRT fp32", "LiteRT int8", "fastest peer",
+    cols = ["model", "tier", "Vigil int8", "ORT fp32", "ORT s8", "ORT u8", "LiteRT fp32", "LiteRT int8", "fastest peer",
             "Vigil/fastest", "Vigil/fastest int8", "net of call ovh",
             "top-1 agree Vigil/ORTs8/ORTu8/LRT8", "max abs diff Vigil/ORTs8/ORTu8/LRT8"]
     lines = []
     for r in rows:
         us = r["us"]
         ag = [r["agree"].get(k) for k in INT8]
-        lines.append([r["model"], *[fmt_us(us.get(k), md) for k in ["vigil_int8", *PEERS]], LABEL[r["fastest_peer"]],
+        lines.append([r["model"], r["vigil"].get("kernel") or "n/a",
+                      *[fmt_us(us.get(k), md) for k in ["vigil_int8", *PEERS]], LABEL[r["fastest_peer"]],
                       f"{r['ratio']:.2f}x", f"{r['ratio_int8']:.2f}x ({LABEL[r['fastest_int8_peer']]})",
                       f"{r['ratio_net']:.2f}x" if r["ratio_net"] else "n/a",
                       "/".join("n/a" if a is None else f"{100 * a['top1_agree']:.0f}%" for a in ag),
@@ -436,6 +452,7 @@ def table(rows, overhead, runs, rounds, md=False):
         w = [max(len(c), *(len(l[i]) for l in lines)) if lines else len(c) for i, c in enumerate(cols)]
         fmt = lambda l: "  ".join(s.ljust(w[i]) if i == 0 else s.rjust(w[i]) for i, s in enumerate(l))
         out = [fmt(cols), "-" * len(fmt(cols))] + [fmt(l) for l in lines]
+    out.append("tier = the kernel variant Vigil selected on this CPU (VIGIL_KERNEL=avx2 etc. forces a lower one).")
     out.append(f"Single thread everywhere (ORT intra/inter_op_num_threads=1, LiteRT num_threads=1, vigil --threads 1); "
                f"median of {rounds} interleaved rounds of {max(5, runs // rounds)} runs each.")
     out.append("Python call overhead on an identity graph [1,16]: " +
@@ -490,7 +507,7 @@ def main():
     print(f"\nVigil vs peers on {platform.machine()} ({os.cpu_count()} cores), onnxruntime {ort.__version__}, "
           f"torch {torch.__version__}, " + (f"litert-torch {__import__('litert_torch').__version__}, ai-edge-litert "
           f"{__import__('importlib.metadata').metadata.version('ai-edge-litert')}" if litert_missing is None else "LiteRT: n/a")
-          + f"; Vigil kernel variant: {', '.join(sorted(k for k in kernel if k))}")
+          + f"; Vigil kernel variant: {', '.join(sorted(k for k in kernel if k))}; CPU features: {cpu_features()}")
     print(table(rows, overhead, args.runs, args.rounds))
     for n in notes:
         print("NOTE:", n)
