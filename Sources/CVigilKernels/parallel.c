@@ -374,137 +374,6 @@ void vigil_par_gemm_s8_k4_dotprod(vigil_pool *pool, const int8_t *W, const int8_
 }
 #endif
 
-#if defined(__aarch64__)
-typedef struct {
-    const int8_t *W;
-    int rows;
-    const int8_t *base;
-    ptrdiff_t row_stride;
-    int out_h;
-    ptrdiff_t pos_stride;
-    int positions;
-    const int32_t *offsets;
-    int K4, byRows;
-    const vigil_requant_rows *q;
-    int8_t *Y;
-    ptrdiff_t ldc;
-} s8_direct_task;
-
-static void s8_direct_part(void *ctx, int part, int parts) {
-    const s8_direct_task *t = ctx;
-    int b, e;
-    if (t->byRows) {
-        part_range(t->out_h, 1, part, parts, &b, &e);
-        for (int oy = b; oy < e; oy++)
-            vigil_conv_s8_direct_dotprod(t->W, t->rows, t->base + oy * t->row_stride, t->pos_stride, t->positions,
-                                         t->offsets, t->K4, t->q, t->Y + (ptrdiff_t)oy * t->positions, t->ldc);
-    } else {
-        part_range(t->positions, 8, part, parts, &b, &e);
-        if (b >= e) return;
-        for (int oy = 0; oy < t->out_h; oy++)
-            vigil_conv_s8_direct_dotprod(t->W, t->rows, t->base + oy * t->row_stride + b * t->pos_stride, t->pos_stride,
-                                         e - b, t->offsets, t->K4, t->q, t->Y + (ptrdiff_t)oy * t->positions + b, t->ldc);
-    }
-}
-
-void vigil_par_conv_s8_direct_dotprod(vigil_pool *pool, const int8_t *W, int rows, const int8_t *base,
-                                      ptrdiff_t row_stride, int out_h, ptrdiff_t pos_stride, int positions,
-                                      const int32_t *offsets, int K4, const vigil_requant_rows *q, int8_t *Y,
-                                      ptrdiff_t ldc) {
-    const double work = (double)rows * out_h * positions * K4 * 4;
-    const int byRows = out_h >= vigil_pool_threads(pool);
-    const int parts = parts_for(pool, byRows ? out_h : positions, byRows ? 1 : 8, work);
-    s8_direct_task t = {W, rows, base, row_stride, out_h, pos_stride, positions, offsets, K4, byRows, q, Y, ldc};
-    vigil_pool_run(pool, s8_direct_part, &t, parts);
-}
-#endif
-
-#if defined(__aarch64__)
-typedef struct {
-    const int16_t *W;
-    int rows;
-    const int8_t *base;
-    ptrdiff_t row_stride;
-    int out_h, s, positions;
-    const int32_t *offsets;
-    int K, byRows;
-    const vigil_requant_rows *q;
-    int8_t *Y;
-    ptrdiff_t ldc;
-} neon_direct_task;
-
-static void neon_direct_part(void *ctx, int part, int parts) {
-    const neon_direct_task *t = ctx;
-    int b, e;
-    if (t->byRows) {
-        part_range(t->out_h, 1, part, parts, &b, &e);
-        for (int oy = b; oy < e; oy++)
-            vigil_conv_s8_direct_neon(t->W, t->rows, t->base + oy * t->row_stride, t->s, t->positions, t->offsets, t->K,
-                                      t->q, t->Y + (ptrdiff_t)oy * t->positions, t->ldc);
-    } else {
-        part_range(t->positions, 16, part, parts, &b, &e);
-        if (b >= e) return;
-        for (int oy = 0; oy < t->out_h; oy++)
-            vigil_conv_s8_direct_neon(t->W, t->rows, t->base + oy * t->row_stride + (ptrdiff_t)b * t->s, t->s, e - b,
-                                      t->offsets, t->K, t->q, t->Y + (ptrdiff_t)oy * t->positions + b, t->ldc);
-    }
-}
-
-void vigil_par_conv_s8_direct_neon(vigil_pool *pool, const int16_t *W, int rows, const int8_t *base,
-                                   ptrdiff_t row_stride, int out_h, int s, int positions, const int32_t *offsets, int K,
-                                   const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc) {
-    const double work = (double)rows * out_h * positions * K;
-    const int byRows = out_h >= vigil_pool_threads(pool);
-    const int parts = parts_for(pool, byRows ? out_h : positions, byRows ? 1 : 16, work);
-    neon_direct_task t = {W, rows, base, row_stride, out_h, s, positions, offsets, K, byRows, q, Y, ldc};
-    vigil_pool_run(pool, neon_direct_part, &t, parts);
-}
-#endif
-
-#if defined(__aarch64__)
-typedef struct {
-    const int8_t *W;
-    int rows;
-    const int8_t *base;
-    ptrdiff_t row_stride;
-    int out_h;
-    ptrdiff_t ps;
-    int positions;
-    const int32_t *taps;
-    int T, C8, byRows;
-    const vigil_requant_rows *q;
-    int8_t *Y;
-    ptrdiff_t ldc;
-} nhwc_task;
-
-static void nhwc_part(void *ctx, int part, int parts) {
-    const nhwc_task *t = ctx;
-    int b, e;
-    if (t->byRows) {
-        part_range(t->out_h, 1, part, parts, &b, &e);
-        for (int oy = b; oy < e; oy++)
-            vigil_conv_s8_nhwc_neon(t->W, t->rows, t->base + oy * t->row_stride, t->ps, t->positions, t->taps, t->T, t->C8,
-                                    t->q, t->Y + (ptrdiff_t)oy * t->positions, t->ldc);
-    } else {
-        part_range(t->positions, 4, part, parts, &b, &e);
-        if (b >= e) return;
-        for (int oy = 0; oy < t->out_h; oy++)
-            vigil_conv_s8_nhwc_neon(t->W, t->rows, t->base + oy * t->row_stride + b * t->ps, t->ps, e - b, t->taps, t->T,
-                                    t->C8, t->q, t->Y + (ptrdiff_t)oy * t->positions + b, t->ldc);
-    }
-}
-
-void vigil_par_conv_s8_nhwc_neon(vigil_pool *pool, const int8_t *W, int rows, const int8_t *base, ptrdiff_t row_stride,
-                                 int out_h, ptrdiff_t ps, int positions, const int32_t *taps, int T, int C8,
-                                 const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc) {
-    const double work = (double)rows * out_h * positions * T * C8;
-    const int byRows = out_h >= vigil_pool_threads(pool);
-    const int parts = parts_for(pool, byRows ? out_h : positions, byRows ? 1 : 4, work);
-    nhwc_task t = {W, rows, base, row_stride, out_h, ps, positions, taps, T, C8, byRows, q, Y, ldc};
-    vigil_pool_run(pool, nhwc_part, &t, parts);
-}
-#endif
-
 // --- vigil_pack_quads_u8 -----------------------------------------------------------------------------
 
 typedef struct {
@@ -536,39 +405,61 @@ void vigil_par_pack_quads_u8_v(vigil_pool *pool, vigil_kernel_variant v, const i
     vigil_pool_run(pool, pack_part, &t, parts);
 }
 
-// --- vigil_conv_u8s8_direct --------------------------------------------------------------------------
+// --- direct convolutions: output rows, or positions within them ----------------------------------
+
+/// One kernel call on `positions` positions of one output row: `base` is the input of the first
+/// of them, `Y` its output; the rest of the call's arguments are in `args`.
+typedef void (*row_kernel)(const void *args, const void *base, int positions, int8_t *Y);
+
+typedef struct {
+    row_kernel run;
+    const void *args;
+    const uint8_t *base;
+    ptrdiff_t row_stride, pos_stride;
+    int out_h, positions, unit, byRows;
+    int8_t *Y;
+} rows_task;
+
+static void rows_part(void *ctx, int part, int parts) {
+    const rows_task *t = ctx;
+    int b, e;
+    if (t->byRows) {
+        part_range(t->out_h, 1, part, parts, &b, &e);
+        for (int oy = b; oy < e; oy++)
+            t->run(t->args, t->base + oy * t->row_stride, t->positions, t->Y + (ptrdiff_t)oy * t->positions);
+    } else {
+        part_range(t->positions, t->unit, part, parts, &b, &e);
+        if (b >= e) return;
+        for (int oy = 0; oy < t->out_h; oy++)
+            t->run(t->args, t->base + oy * t->row_stride + b * t->pos_stride, e - b, t->Y + (ptrdiff_t)oy * t->positions + b);
+    }
+}
+
+/// The output rows (oy < out_h, `positions` each, rows of Y `positions` apart) of a direct
+/// convolution split across the pool: by rows, or by positions in blocks of `unit` (the kernel's
+/// tile width) when there are fewer rows than threads. `work`: multiply-adds in all.
+static void par_rows(vigil_pool *pool, row_kernel run, const void *args, const void *base, ptrdiff_t row_stride,
+                     ptrdiff_t pos_stride, int out_h, int positions, int unit, double work, int8_t *Y) {
+    const int byRows = out_h >= vigil_pool_threads(pool);
+    const int parts = parts_for(pool, byRows ? out_h : positions, byRows ? 1 : unit, work);
+    rows_task t = {run, args, base, row_stride, pos_stride, out_h, positions, unit, byRows, Y};
+    vigil_pool_run(pool, rows_part, &t, parts);
+}
 
 typedef struct {
     vigil_kernel_variant v;
     const int32_t *W;
     int rows;
-    const uint8_t *base;
-    ptrdiff_t row_stride;
-    int out_h;
     ptrdiff_t pos_stride;
-    int positions;
     const int32_t *offsets;
-    int K4, byRows;
+    int K4;
     const vigil_requant_rows *q;
-    int8_t *Y;
     ptrdiff_t ldc;
-} direct_task;
+} u8_direct_args;
 
-static void direct_part(void *ctx, int part, int parts) {
-    const direct_task *t = ctx;
-    int b, e;
-    if (t->byRows) {
-        part_range(t->out_h, 1, part, parts, &b, &e);
-        for (int oy = b; oy < e; oy++)
-            vigil_conv_u8s8_direct_v(t->v, t->W, t->rows, t->base + oy * t->row_stride, t->pos_stride, t->positions, t->offsets,
-                                   t->K4, t->q, t->Y + (ptrdiff_t)oy * t->positions, t->ldc);
-    } else {
-        part_range(t->positions, 16, part, parts, &b, &e);
-        if (b >= e) return;
-        for (int oy = 0; oy < t->out_h; oy++)
-            vigil_conv_u8s8_direct_v(t->v, t->W, t->rows, t->base + oy * t->row_stride + b * t->pos_stride, t->pos_stride, e - b,
-                                   t->offsets, t->K4, t->q, t->Y + (ptrdiff_t)oy * t->positions + b, t->ldc);
-    }
+static void u8_direct_row(const void *args, const void *base, int positions, int8_t *Y) {
+    const u8_direct_args *a = args;
+    vigil_conv_u8s8_direct_v(a->v, a->W, a->rows, base, a->pos_stride, positions, a->offsets, a->K4, a->q, Y, a->ldc);
 }
 
 void vigil_par_conv_u8s8_direct(vigil_pool *pool, const int32_t *W, int rows, const uint8_t *base, ptrdiff_t row_stride,
@@ -582,12 +473,62 @@ void vigil_par_conv_u8s8_direct_v(vigil_pool *pool, vigil_kernel_variant v, cons
                                   const uint8_t *base, ptrdiff_t row_stride, int out_h, ptrdiff_t pos_stride,
                                   int positions, const int32_t *offsets, int K4, const vigil_requant_rows *q,
                                   int8_t *Y, ptrdiff_t ldc) {
-    const double work = (double)rows * out_h * positions * K4 * 4;
-    const int byRows = out_h >= vigil_pool_threads(pool);
-    const int parts = parts_for(pool, byRows ? out_h : positions, byRows ? 1 : 16, work);
-    direct_task t = {v, W, rows, base, row_stride, out_h, pos_stride, positions, offsets, K4, byRows, q, Y, ldc};
-    vigil_pool_run(pool, direct_part, &t, parts);
+    const u8_direct_args a = {v, W, rows, pos_stride, offsets, K4, q, ldc};
+    par_rows(pool, u8_direct_row, &a, base, row_stride, pos_stride, out_h, positions, 16,
+             (double)rows * out_h * positions * K4 * 4, Y);
 }
+
+#if defined(__aarch64__)
+typedef struct {
+    const int8_t *W;
+    int rows;
+    ptrdiff_t pos_stride;
+    const int32_t *offsets;
+    int K;
+    int C8;  // nhwc only
+    const vigil_requant_rows *q;
+    ptrdiff_t ldc;
+} s8_direct_args;
+
+static void sdot_direct_row(const void *args, const void *base, int positions, int8_t *Y) {
+    const s8_direct_args *a = args;
+    vigil_conv_s8_direct_dotprod(a->W, a->rows, base, a->pos_stride, positions, a->offsets, a->K, a->q, Y, a->ldc);
+}
+
+void vigil_par_conv_s8_direct_dotprod(vigil_pool *pool, const int8_t *W, int rows, const int8_t *base,
+                                      ptrdiff_t row_stride, int out_h, ptrdiff_t pos_stride, int positions,
+                                      const int32_t *offsets, int K4, const vigil_requant_rows *q, int8_t *Y,
+                                      ptrdiff_t ldc) {
+    const s8_direct_args a = {W, rows, pos_stride, offsets, K4, 0, q, ldc};
+    par_rows(pool, sdot_direct_row, &a, base, row_stride, pos_stride, out_h, positions, 8,
+             (double)rows * out_h * positions * K4 * 4, Y);
+}
+
+static void neon_direct_row(const void *args, const void *base, int positions, int8_t *Y) {
+    const s8_direct_args *a = args;
+    vigil_conv_s8_direct_neon((const int16_t *)(const void *)a->W, a->rows, base, (int)a->pos_stride, positions,
+                              a->offsets, a->K, a->q, Y, a->ldc);
+}
+
+void vigil_par_conv_s8_direct_neon(vigil_pool *pool, const int16_t *W, int rows, const int8_t *base,
+                                   ptrdiff_t row_stride, int out_h, int s, int positions, const int32_t *offsets, int K,
+                                   const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc) {
+    const s8_direct_args a = {(const int8_t *)(const void *)W, rows, s, offsets, K, 0, q, ldc};
+    par_rows(pool, neon_direct_row, &a, base, row_stride, s, out_h, positions, 16, (double)rows * out_h * positions * K, Y);
+}
+
+static void nhwc_row(const void *args, const void *base, int positions, int8_t *Y) {
+    const s8_direct_args *a = args;
+    vigil_conv_s8_nhwc_neon(a->W, a->rows, base, a->pos_stride, positions, a->offsets, a->K, a->C8, a->q, Y, a->ldc);
+}
+
+void vigil_par_conv_s8_nhwc_neon(vigil_pool *pool, const int8_t *W, int rows, const int8_t *base, ptrdiff_t row_stride,
+                                 int out_h, ptrdiff_t ps, int positions, const int32_t *taps, int T, int C8,
+                                 const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc) {
+    const s8_direct_args a = {W, rows, ps, taps, T, C8, q, ldc};
+    par_rows(pool, nhwc_row, &a, base, row_stride, ps, out_h, positions, 4, (double)rows * out_h * positions * T * C8, Y);
+}
+#endif
 
 // --- vigil_depthwise_s8 ------------------------------------------------------------------------------
 
