@@ -63,16 +63,7 @@ static inline void plane_neon_3x3(const vigil_dw_plane *p) {
             a2 = vmlal_lane_s16(a2, vget_low_s16(h), w8, 0);
             a3 = vmlal_high_lane_s16(a3, h, w8, 0);
         }
-        if (fast) {
-            a0 = rq4(a0, m, shift); a1 = rq4(a1, m, shift); a2 = rq4(a2, m, shift); a3 = rq4(a3, m, shift);
-        } else {
-            a0 = rq4_lanes(a0, p); a1 = rq4_lanes(a1, p); a2 = rq4_lanes(a2, p); a3 = rq4_lanes(a3, p);
-        }
-        const int16x8_t l = vqaddq_s16(vcombine_s16(vqmovn_s32(a0), vqmovn_s32(a1)), zp);
-        const int16x8_t h = vqaddq_s16(vcombine_s16(vqmovn_s32(a2), vqmovn_s32(a3)), zp);
-        int8x16_t y = vcombine_s8(vqmovn_s16(l), vqmovn_s16(h));
-        y = vminq_s8(vmaxq_s8(y, lo), hi);
-        vst1q_s8(p->T + q0, y);
+        dw_store16(a0, a1, a2, a3, fast, m, shift, p, zp, lo, hi, p->T + q0);
     }
 }
 
@@ -117,16 +108,7 @@ static inline void plane_neon(const vigil_dw_plane *p) {
                 a3 = vmlal_high_n_s16(a3, h, w);
             }
         }
-        if (fast) {
-            a0 = rq4(a0, m, shift); a1 = rq4(a1, m, shift); a2 = rq4(a2, m, shift); a3 = rq4(a3, m, shift);
-        } else {
-            a0 = rq4_lanes(a0, p); a1 = rq4_lanes(a1, p); a2 = rq4_lanes(a2, p); a3 = rq4_lanes(a3, p);
-        }
-        const int16x8_t l = vqaddq_s16(vcombine_s16(vqmovn_s32(a0), vqmovn_s32(a1)), zp);
-        const int16x8_t h = vqaddq_s16(vcombine_s16(vqmovn_s32(a2), vqmovn_s32(a3)), zp);
-        int8x16_t y = vcombine_s8(vqmovn_s16(l), vqmovn_s16(h));
-        y = vminq_s8(vmaxq_s8(y, lo), hi);
-        vst1q_s8(p->T + q0, y);
+        dw_store16(a0, a1, a2, a3, fast, m, shift, p, zp, lo, hi, p->T + q0);
     }
 }
 

@@ -17,6 +17,21 @@ static inline int32x4_t rq4_lanes(int32x4_t acc, const vigil_dw_plane *p) {
     return vld1q_s32(v);
 }
 
+/// The 16 results of a plane step: requantized (by rq4 when the channel's shift is >= 32, else lane
+/// by lane), the zero point added in int16, narrowed and clamped, stored to `out`.
+__attribute__((always_inline)) static inline void dw_store16(int32x4_t a0, int32x4_t a1, int32x4_t a2, int32x4_t a3, int fast, int32x4_t m,
+                              int32x4_t shift, const vigil_dw_plane *p, int16x8_t zp, int8x16_t lo, int8x16_t hi,
+                              int8_t *out) {
+    if (fast) {
+        a0 = rq4(a0, m, shift); a1 = rq4(a1, m, shift); a2 = rq4(a2, m, shift); a3 = rq4(a3, m, shift);
+    } else {
+        a0 = rq4_lanes(a0, p); a1 = rq4_lanes(a1, p); a2 = rq4_lanes(a2, p); a3 = rq4_lanes(a3, p);
+    }
+    const int16x8_t l = vqaddq_s16(vcombine_s16(vqmovn_s32(a0), vqmovn_s32(a1)), zp);
+    const int16x8_t h = vqaddq_s16(vcombine_s16(vqmovn_s32(a2), vqmovn_s32(a3)), zp);
+    vst1q_s8(out, vminq_s8(vmaxq_s8(vcombine_s8(vqmovn_s16(l), vqmovn_s16(h)), lo), hi));
+}
+
 /// Row copies with 16-byte vectors; the last part of a row of 4 bytes or more is one vector (of 16
 /// or 8 bytes) or word ending at the row's end, overlapping what is already copied (the same bytes
 /// again), so only rows shorter than 4 bytes take the shared scalar tail. Nothing outside the row

@@ -261,16 +261,7 @@ VIGIL_DOTPROD __attribute__((always_inline)) static inline void plane_sdot_quads
             a2 = vdotq_s32(a2, vqtbl1q_s8(vld1q_s8(b + 8 * s), idx), w);
             a3 = vdotq_s32(a3, vqtbl1q_s8(vld1q_s8(b + 12 * s), idx), w);
         }
-        if (fast) {
-            a0 = rq4(a0, m, shift); a1 = rq4(a1, m, shift); a2 = rq4(a2, m, shift); a3 = rq4(a3, m, shift);
-        } else {
-            a0 = rq4_lanes(a0, p); a1 = rq4_lanes(a1, p); a2 = rq4_lanes(a2, p); a3 = rq4_lanes(a3, p);
-        }
-        const int16x8_t l = vqaddq_s16(vcombine_s16(vqmovn_s32(a0), vqmovn_s32(a1)), zp);
-        const int16x8_t h = vqaddq_s16(vcombine_s16(vqmovn_s32(a2), vqmovn_s32(a3)), zp);
-        int8x16_t y = vcombine_s8(vqmovn_s16(l), vqmovn_s16(h));
-        y = vminq_s8(vmaxq_s8(y, lo), hi);
-        vst1q_s8(p->T + q0, y);
+        dw_store16(a0, a1, a2, a3, fast, m, shift, p, zp, lo, hi, p->T + q0);
     }
 }
 
