@@ -58,36 +58,68 @@ static int by_value(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static int bench(int argc, char **argv) {
+/// What --bench and --ops share: WARMUP RUNS MODEL.vigil [INPUT.f32] parsed, the model opened,
+/// and the input every call stores (INPUT.f32, else vigil bench's own float32 input).
+typedef struct {
+    int warmup, runs;
+    void *h;
+    size_t n;
+    float *saved;
+} session;
+
+/// 0 with *s filled, or the exit code after a message.
+static int open_session(const char *mode, int argc, char **argv, session *s) {
     if (argc < 5 || argc > 6) {
-        fprintf(stderr, "usage: %s --bench WARMUP RUNS MODEL.vigil [INPUT.f32]\n", argv[0]);
+        fprintf(stderr, "usage: %s %s WARMUP RUNS MODEL.vigil [INPUT.f32]\n", argv[0], mode);
         return 64;
     }
+    s->warmup = atoi(argv[2]);
+    s->runs = atoi(argv[3]);
+    if (s->warmup < 0 || s->runs < 1) { fprintf(stderr, "%s: WARMUP >= 0 and RUNS >= 1\n", mode); return 64; }
+    size_t model_len;
+    uint8_t *model = slurp(argv[4], &model_len);
+    char err[512];
+    s->n = 0;
+    s->h = vigil_embedded_open(model, model_len, &s->n, err, sizeof err);
+    if (!s->h) { fprintf(stderr, "vigil_embedded_open: %s\n", err); return 1; }
+    s->saved = malloc((s->n ? s->n : 1) * sizeof(float));
+    if (argc == 6) {
+        size_t len;
+        float *in = slurp(argv[5], &len);
+        if (len < s->n * sizeof(float)) { fprintf(stderr, "%s: fewer than %zu floats\n", argv[5], s->n); return 2; }
+        memcpy(s->saved, in, s->n * sizeof(float));
+    } else {
+        uint64_t state = 0x5EED;   /* BenchCommand.swift's input, float32 case */
+        for (size_t k = 0; k < s->n; k++) {
+            state = state * 6364136223846793005ull + 1442695040888963407ull;
+            s->saved[k] = (float)((int64_t)(state >> 11) % 2001 - 1000) / 1000;
+        }
+    }
+    return 0;
+}
+
+/// The kernel variant the C kernels selected ("reference" in a build without them).
+static const char *kernel_name(void) {
+#ifdef VIGIL_KERNELS
+    return vigil_kernel_name(vigil_kernel_selected());
+#else
+    return "reference";
+#endif
+}
+
+static int bench(int argc, char **argv) {
     if (!vigil_embedded_open || !vigil_embedded_input || !vigil_embedded_invoke || !vigil_embedded_kernels ||
         !vigil_embedded_close) {
         fprintf(stderr, "--bench: this entry has no vigil_embedded_open/input/invoke/kernels/close\n");
         return 64;
     }
-    int warmup = atoi(argv[2]), runs = atoi(argv[3]);
-    if (warmup < 0 || runs < 1) { fprintf(stderr, "--bench: WARMUP >= 0 and RUNS >= 1\n"); return 64; }
-    size_t model_len, n = 0;
-    uint8_t *model = slurp(argv[4], &model_len);
-    char err[512];
-    void *h = vigil_embedded_open(model, model_len, &n, err, sizeof err);
-    if (!h) { fprintf(stderr, "vigil_embedded_open: %s\n", err); return 1; }
-    float *saved = malloc((n ? n : 1) * sizeof(float));
-    if (argc == 6) {
-        size_t len;
-        float *in = slurp(argv[5], &len);
-        if (len < n * sizeof(float)) { fprintf(stderr, "%s: fewer than %zu floats\n", argv[5], n); return 2; }
-        memcpy(saved, in, n * sizeof(float));
-    } else {
-        uint64_t state = 0x5EED;   /* BenchCommand.swift's input, float32 case */
-        for (size_t k = 0; k < n; k++) {
-            state = state * 6364136223846793005ull + 1442695040888963407ull;
-            saved[k] = (float)((int64_t)(state >> 11) % 2001 - 1000) / 1000;
-        }
-    }
+    session s;
+    const int rc = open_session("--bench", argc, argv, &s);
+    if (rc) return rc;
+    const int warmup = s.warmup, runs = s.runs;
+    const size_t n = s.n;
+    void *h = s.h;
+    const float *saved = s.saved;
     float *input = vigil_embedded_input(h);
     for (int i = 0; i < warmup; i++) { memcpy(input, saved, n * sizeof(float)); vigil_embedded_invoke(h); }
     double *us = malloc((size_t)runs * sizeof(double));
@@ -102,11 +134,7 @@ static int bench(int argc, char **argv) {
     qsort(us, (size_t)runs, sizeof *us, by_value);
     char paths[512];
     vigil_embedded_kernels(h, paths, sizeof paths);
-#ifdef VIGIL_KERNELS
-    const char *kernel = vigil_kernel_name(vigil_kernel_selected());
-#else
-    const char *kernel = "reference";
-#endif
+    const char *kernel = kernel_name();
     printf("{\"model\": \"%s\", \"runs\": %d, \"warmup\": %d, \"median_us\": %.1f, \"kernel\": \"%s\", "
            "\"kernels\": \"%s\"}\n", argv[4], runs, warmup, us[(runs - 1) / 2], kernel, paths);
     vigil_embedded_close(h);
@@ -120,35 +148,19 @@ static uint64_t clock_ns(void) {
 }
 
 static int ops(int argc, char **argv) {
-    if (argc < 5 || argc > 6) {
-        fprintf(stderr, "usage: %s --ops WARMUP RUNS MODEL.vigil [INPUT.f32]\n", argv[0]);
-        return 64;
-    }
     if (!vigil_embedded_open || !vigil_embedded_input || !vigil_embedded_invoke || !vigil_embedded_kernels ||
         !vigil_embedded_close || !vigil_embedded_op_count || !vigil_embedded_invoke_ops || !vigil_embedded_describe_ops) {
         fprintf(stderr, "--ops: this entry has no vigil_embedded_open/input/invoke/invoke_ops/op_count/describe_ops\n");
         return 64;
     }
-    int warmup = atoi(argv[2]), runs = atoi(argv[3]);
-    if (warmup < 0 || runs < 1) { fprintf(stderr, "--ops: WARMUP >= 0 and RUNS >= 1\n"); return 64; }
-    size_t model_len, n = 0;
-    uint8_t *model = slurp(argv[4], &model_len);
-    char err[512];
-    void *h = vigil_embedded_open(model, model_len, &n, err, sizeof err);
-    if (!h) { fprintf(stderr, "vigil_embedded_open: %s\n", err); return 1; }
-    float *saved = malloc((n ? n : 1) * sizeof(float));
-    if (argc == 6) {
-        size_t len;
-        float *in = slurp(argv[5], &len);
-        if (len < n * sizeof(float)) { fprintf(stderr, "%s: fewer than %zu floats\n", argv[5], n); return 2; }
-        memcpy(saved, in, n * sizeof(float));
-    } else {
-        uint64_t state = 0x5EED;   /* BenchCommand.swift's input, float32 case */
-        for (size_t k = 0; k < n; k++) {
-            state = state * 6364136223846793005ull + 1442695040888963407ull;
-            saved[k] = (float)((int64_t)(state >> 11) % 2001 - 1000) / 1000;
-        }
-    }
+    session s;
+    const int rc = open_session("--ops", argc, argv, &s);
+    if (rc) return rc;
+    const int warmup = s.warmup, runs = s.runs;
+    const size_t n = s.n;
+    void *h = s.h;
+    const float *saved = s.saved;
+    char err[1];
     size_t nops = vigil_embedded_op_count(h);
     uint64_t *per_op = calloc(nops ? nops : 1, sizeof(uint64_t));
     float *input = vigil_embedded_input(h);
@@ -169,11 +181,7 @@ static int ops(int argc, char **argv) {
     vigil_embedded_describe_ops(h, desc, need);
     char paths[512];
     vigil_embedded_kernels(h, paths, sizeof paths);
-#ifdef VIGIL_KERNELS
-    const char *kernel = vigil_kernel_name(vigil_kernel_selected());
-#else
-    const char *kernel = "reference";
-#endif
+    const char *kernel = kernel_name();
     printf("{\"model\": \"%s\", \"runs\": %d, \"warmup\": %d, \"kernel\": \"%s\", \"kernels\": \"%s\", "
            "\"op_count\": %zu, \"ns\": [", argv[4], runs, warmup, kernel, paths, nops);
     for (size_t k = 0; k < nops; k++) printf("%s%llu", k ? ", " : "", (unsigned long long)per_op[k]);
