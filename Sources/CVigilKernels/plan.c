@@ -6,6 +6,7 @@
 #include <string.h>
 #if defined(__aarch64__)
 #include <arm_neon.h>
+#include "arm/interleave_neon.h"
 #endif
 
 enum { PLAN_ALIGN = 64 };
@@ -426,12 +427,11 @@ static void pad_rows_s8(const conv_plan *h, const int8_t *X, int8_t *P) {
 }
 
 /// The same as channel quads [ceil(C/4)][hp][wp][4] (channels past C: zx; their weights are 0):
-/// each row is filled with zx, then its input columns interleaved 16 at a time with ST4.
+/// each row is filled with zx, then its input columns interleaved (vigil_interleave4_s8_neon).
 static void pad_quads_s8(const conv_plan *h, const int8_t *X, int8_t *P) {
     const vigil_conv_params *p = &h->p;
     const int c4 = (p->in_channels + 3) / 4;
     const int8_t zx = (int8_t)p->input_zero_point;
-    const int8x16_t zv = vdupq_n_s8(zx);
     const int left = p->pad_left < h->wp ? p->pad_left : h->wp;
     const int n = p->in_w < h->wp - left ? p->in_w : h->wp - left;
     for (int j = 0; j < c4; j++)
@@ -445,18 +445,7 @@ static void pad_quads_s8(const conv_plan *h, const int8_t *X, int8_t *P) {
                 const int c = 4 * j + t;
                 x[t] = c < p->in_channels ? X + ((ptrdiff_t)c * p->in_h + iy) * p->in_w : NULL;
             }
-            int8_t *o = d + left * 4;
-            int col = 0;
-            for (; col + 16 <= n; col += 16, o += 64) {
-                int8x16x4_t v;
-                v.val[0] = vld1q_s8(x[0] + col);
-                v.val[1] = x[1] ? vld1q_s8(x[1] + col) : zv;
-                v.val[2] = x[2] ? vld1q_s8(x[2] + col) : zv;
-                v.val[3] = x[3] ? vld1q_s8(x[3] + col) : zv;
-                vst4q_s8(o, v);
-            }
-            for (; col < n; col++, o += 4)
-                for (int t = 0; t < 4; t++) o[t] = x[t] ? x[t][col] : zx;
+            vigil_interleave4_s8_neon(x, n, zx, d + left * 4);
         }
 }
 

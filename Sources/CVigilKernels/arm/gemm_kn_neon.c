@@ -11,6 +11,7 @@
 #include <arm_neon.h>
 #include <string.h>
 #include "requant_neon.h"
+#include "interleave_neon.h"
 
 void vigil_gemm_s8_kn_neon(const int32_t *Apairs, const int8_t *B, ptrdiff_t ldb, int rows, int cols, int K,
                            const vigil_requant_rows *q, int8_t *C, ptrdiff_t ldc) {
@@ -56,28 +57,17 @@ void vigil_gemm_s8_kn_neon(const int32_t *Apairs, const int8_t *B, ptrdiff_t ldb
 
 #if defined(__aarch64__)
 /// The input of a 1x1 stride-1 convolution, X [channels][positions] (row stride `plane`), as signed
-/// quads U [ceil(channels/4)][positions][4] for the SDOT GEMM (missing channels: 0). ST4 interleaves
-/// four channel rows 16 positions at a time.
+/// quads U [ceil(channels/4)][positions][4] for the SDOT GEMM (missing channels: 0).
 void vigil_pack_quads_s8_neon(const int8_t *X, ptrdiff_t plane, int channels, int positions, int8_t *U) {
-    const int8x16_t zero = vdupq_n_s8(0);
     for (int c0 = 0; c0 < channels; c0 += 4) {
         const int8_t *x[4];
         for (int j = 0; j < 4; j++) x[j] = c0 + j < channels ? X + (ptrdiff_t)(c0 + j) * plane : NULL;
-        int8_t *d = U + (ptrdiff_t)(c0 / 4) * positions * 4;
-        int p = 0;
-        for (; p + 16 <= positions; p += 16, d += 64) {
-            int8x16x4_t v;
-            v.val[0] = vld1q_s8(x[0] + p);
-            v.val[1] = x[1] ? vld1q_s8(x[1] + p) : zero;
-            v.val[2] = x[2] ? vld1q_s8(x[2] + p) : zero;
-            v.val[3] = x[3] ? vld1q_s8(x[3] + p) : zero;
-            vst4q_s8(d, v);
-        }
-        for (; p < positions; p++, d += 4)
-            for (int j = 0; j < 4; j++) d[j] = x[j] ? x[j][p] : 0;
+        vigil_interleave4_s8_neon(x, positions, 0, U + (ptrdiff_t)(c0 / 4) * positions * 4);
     }
 }
+#endif
 
+#if defined(__aarch64__)
 /// 16 positions of one reduction term: bytes src[j * s] for j < 16 (s = 1...4 by LD1...LD4, else
 /// lane by lane).
 __attribute__((always_inline)) static inline int8x16_t taps16(const int8_t *src, int s) {
