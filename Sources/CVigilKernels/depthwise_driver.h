@@ -11,11 +11,19 @@
 //   VIGIL_DWD_COPY_ROWS(out,T,oh,ow,wq)  optional: out[oy * ow + ox] = T[oy * wq + ox] for oy < oh,
 //                             ox < ow (T has VIGIL_DW_TILE bytes of slack); default: row by row
 //                             through VIGIL_DWD_COPY
+//   VIGIL_DWD_TABLES          optional: the entry point takes `const void *prepared` (after q), the
+//                             copy tables of depthwise_planes.h or NULL, and copies by chunks with
+//   VIGIL_DWD_CHUNKS_IN(P, x, chunks, n)  copy-in chunks into the plane P from channel input x
+//   VIGIL_DWD_CHUNKS_OUT(out, T, chunks, n)  copy-out chunks from T into the output plane
 #include "depthwise_planes.h"
 #include <string.h>
 
 VIGIL_DWD_ATTR void VIGIL_DWD_NAME(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
-                                   const vigil_requant_rows *q, void *scratch, int8_t *Y) {
+                                   const vigil_requant_rows *q,
+#ifdef VIGIL_DWD_TABLES
+                                   const void *prepared,
+#endif
+                                   void *scratch, int8_t *Y) {
     const vigil_dw_layout l = vigil_dw_layout_of(g);
     uint8_t *P = vigil_dw_place(scratch, &l);
     int8_t *T = (int8_t *)(P + l.pbytes);
@@ -54,7 +62,18 @@ VIGIL_DWD_ATTR void VIGIL_DWD_NAME(const int8_t *X, const int8_t *W, const vigil
     uint8_t *const dst1 = P + (size_t)((r0 + 1) & sub) * l.plane + (size_t)((r0 + 1) >> sub) * l.wp + lo;
     const size_t wp = l.wp;
     const int t_w = l.wq;  // row width of T
+#ifdef VIGIL_DWD_TABLES
+    const vigil_dw_tables *tab = (const vigil_dw_tables *)prepared;
+    const int n_in = tab ? tab->n_in : 0, n_out = tab ? tab->n_out : 0;
+    const vigil_dw_chunk *in_chunks = tab ? (const vigil_dw_chunk *)((const uint8_t *)tab + tab->in_at) : NULL;
+    const vigil_dw_chunk *out_chunks = tab ? (const vigil_dw_chunk *)((const uint8_t *)tab + tab->out_at) : NULL;
+#endif
     for (int c = 0; c < channels; c++) {
+#ifdef VIGIL_DWD_TABLES
+        if (n_in) {
+            VIGIL_DWD_CHUNKS_IN(P, X + (ptrdiff_t)c * in_plane, in_chunks, n_in);
+        } else
+#endif
         if (lo < hi && r0 < r1) {
             const int8_t *row = X + (ptrdiff_t)c * in_plane + first;
             uint8_t *dst[2] = {dst0, dst1};
@@ -72,6 +91,11 @@ VIGIL_DWD_ATTR void VIGIL_DWD_NAME(const int8_t *X, const int8_t *W, const vigil
             p.n = q->shift[oc];
             VIGIL_DWD_PLANE(&p);
             int8_t *out = Y + (ptrdiff_t)oc * out_plane;
+#ifdef VIGIL_DWD_TABLES
+            if (n_out) {
+                VIGIL_DWD_CHUNKS_OUT(out, T, out_chunks, n_out);
+            } else
+#endif
             if (t_w == out_w) {
                 VIGIL_DWD_COPY(out, T, (int)out_plane);
             } else {

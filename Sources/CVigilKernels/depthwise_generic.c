@@ -25,11 +25,13 @@ void vigil_depthwise_s8(const int8_t *X, const int8_t *W, const vigil_depthwise_
     vigil_depthwise_s8_v(vigil_kernel_selected(), X, W, g, q, NULL, scratch, Y);
 }
 
-size_t vigil_depthwise_prepared_bytes(vigil_kernel_variant v) {
+size_t vigil_depthwise_prepared_bytes(vigil_kernel_variant v, const vigil_depthwise_geometry *g) {
 #if defined(__x86_64__)
     if (v == VIGIL_KERNEL_AVX512VNNI) return vigil_depthwise_avx512_prepared_bytes();
+#elif defined(__aarch64__)
+    if (vigil_variant_arm(v)) return vigil_dw_tables_bytes(g);
 #endif
-    (void)v;
+    (void)v; (void)g;
     return 0;
 }
 
@@ -39,6 +41,11 @@ int vigil_depthwise_prepare(vigil_kernel_variant v, const vigil_depthwise_geomet
         if (vigil_dw_planar(g)) return vigil_depthwise_avx512_prepare(g, out);
         *(int32_t *)out = 0;
         return 0;
+    }
+#elif defined(__aarch64__)
+    if (vigil_variant_arm(v)) {
+        vigil_dw_tables_fill(g, out);
+        return vigil_dw_planar(g);
     }
 #endif
     (void)v; (void)g; (void)out;
@@ -53,8 +60,8 @@ void vigil_depthwise_s8_v(vigil_kernel_variant v, const int8_t *X, const int8_t 
         if (v == VIGIL_KERNEL_AVXVNNI) { vigil_depthwise_planes_avxvnni(X, W, g, q, scratch, Y); return; }
         if (v == VIGIL_KERNEL_AVX2) { vigil_depthwise_planes_avx2(X, W, g, q, scratch, Y); return; }
 #elif defined(__aarch64__)
-        if (v == VIGIL_KERNEL_DOTPROD || v == VIGIL_KERNEL_I8MM) { vigil_depthwise_planes_dotprod(X, W, g, q, scratch, Y); return; }
-        if (v == VIGIL_KERNEL_NEON) { vigil_depthwise_planes_neon(X, W, g, q, scratch, Y); return; }
+        if (v == VIGIL_KERNEL_DOTPROD || v == VIGIL_KERNEL_I8MM) { vigil_depthwise_planes_dotprod(X, W, g, q, prepared, scratch, Y); return; }
+        if (v == VIGIL_KERNEL_NEON) { vigil_depthwise_planes_neon(X, W, g, q, prepared, scratch, Y); return; }
 #endif
     }
     (void)prepared;

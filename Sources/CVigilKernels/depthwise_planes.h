@@ -93,6 +93,112 @@ static inline int32_t vigil_dw_requant_minus_zp(int32_t acc, const vigil_dw_plan
     return vigil_requantize(acc, p->m, p->n, p->zp, p->lo, p->hi) - p->zp;
 }
 
+// --- copy tables (the AArch64 plane kernels) -------------------------------------------------------
+// On small planes the row-by-row copies into the padded plane and out of T cost more than the
+// arithmetic (7 x 7: two 7-byte copies per row, ~25 instructions each, against ~55 per 16 outputs
+// computed). The plan precomputes, per geometry, 16-byte chunks instead: a copy-in chunk is one TBX
+// of a 16-byte window of the channel's input into 16 bytes of the plane (lanes with index 255 keep
+// what the plane holds: padding, or bytes another chunk writes), a copy-out chunk one TBL of a
+// 32-byte window of T into 16 output bytes. Windows never leave the channel's input (one is moved
+// back to end at the plane's end) nor the output plane (the last chunk overlaps the one before).
+
+/// One chunk: 16 bytes at `dst` made from the window at `src` (offsets from the channel's plane,
+/// input, output or T), lane i from window byte idx[i] (255: none).
+typedef struct {
+    int32_t dst, src;
+    uint8_t idx[16];
+} vigil_dw_chunk;
+
+/// Header of the tables (vigil_depthwise_arm_prepare); chunk arrays follow at in_at and out_at bytes
+/// from it. n_in or n_out 0: that copy goes row by row.
+typedef struct {
+    int32_t n_in, n_out, in_at, out_at;
+} vigil_dw_tables;
+
+/// Rows narrower than this are copied by chunks (wider rows: vector row copies are as cheap).
+#define VIGIL_DW_CHUNK_ROWS 48
+
+/// The copy-in chunks of g (written to `out` unless NULL); their count, or 0 when the rows are wide,
+/// the input plane is under 16 bytes or a chunk would leave the plane's bytes.
+static inline int vigil_dw_in_chunks(const vigil_depthwise_geometry *g, const vigil_dw_layout *l, vigil_dw_chunk *out) {
+    const int in_plane = g->in_h * g->in_w;
+    if (g->in_w >= VIGIL_DW_CHUNK_ROWS || in_plane < 16) return 0;
+    const int s = l->s, sub = s - 1;
+    const int lo = g->pad_left < l->wp ? g->pad_left : l->wp;
+    const int hi = g->pad_left + g->in_w < l->wp ? g->pad_left + g->in_w : l->wp;
+    const int r0 = g->pad_top < l->hp ? g->pad_top : l->hp;
+    const int r1 = g->pad_top + g->in_h < l->hp ? g->pad_top + g->in_h : l->hp;
+    int n = 0, open = 0;
+    int32_t d0 = 0, s0 = 0;
+    uint8_t idx[16];
+    for (int sp = 0; sp < s; sp++)          // in plane order: sub-plane, its rows, columns
+        for (int r = r0; r < r1; r++) {
+            if ((r & sub) != sp) continue;
+            for (int c = lo; c < hi; c++) {
+                const int32_t d = (int32_t)((size_t)sp * l->plane + (size_t)(r >> sub) * l->wp + (size_t)c);
+                const int32_t src = (r - g->pad_top) * g->in_w + (c - g->pad_left);
+                if (open && d < d0 + 16 && src >= s0 && src < s0 + 16) {
+                    idx[d - d0] = (uint8_t)(src - s0);
+                    continue;
+                }
+                if (open) {
+                    if (out) { out[n].dst = d0; out[n].src = s0; memcpy(out[n].idx, idx, 16); }
+                    n++;
+                }
+                open = 1;
+                d0 = d;
+                s0 = src + 16 > in_plane ? in_plane - 16 : src;
+                if ((size_t)d0 + 16 > l->pbytes) return 0;
+                memset(idx, 255, 16);
+                idx[0] = (uint8_t)(src - s0);
+            }
+        }
+    if (open) {
+        if (out) { out[n].dst = d0; out[n].src = s0; memcpy(out[n].idx, idx, 16); }
+        n++;
+    }
+    return n;
+}
+
+/// The copy-out chunks of g: output bytes [16i, 16i + 16) (the last chunk ending at the plane's
+/// end) from T, whose rows are l->wq wide; 0 when the rows are wide, the plane is under 16 bytes or
+/// a chunk's bytes of T span more than 32.
+static inline int vigil_dw_out_chunks(const vigil_depthwise_geometry *g, const vigil_dw_layout *l, vigil_dw_chunk *out) {
+    const int ow = g->out_w, plane = g->out_h * ow;
+    if (ow >= VIGIL_DW_CHUNK_ROWS || plane < 16 || l->wq == ow) return 0;
+    const int n = (plane + 15) / 16;
+    for (int i = 0; i < n; i++) {
+        const int o0 = i + 1 < n ? 16 * i : plane - 16;
+        const int32_t t0 = (o0 / ow) * l->wq + o0 % ow;
+        if (out) { out[i].dst = o0; out[i].src = t0; }
+        for (int j = 0; j < 16; j++) {
+            const int32_t t = ((o0 + j) / ow) * l->wq + (o0 + j) % ow - t0;
+            if (t > 31) return 0;
+            if (out) out[i].idx[j] = (uint8_t)t;
+        }
+    }
+    return n;
+}
+
+/// Bytes of the copy tables of g (a vigil_dw_tables header and both chunk arrays).
+static inline size_t vigil_dw_tables_bytes(const vigil_depthwise_geometry *g) {
+    if (!vigil_dw_planar(g)) return 0;
+    const vigil_dw_layout l = vigil_dw_layout_of(g);
+    return sizeof(vigil_dw_tables) + (size_t)(vigil_dw_in_chunks(g, &l, NULL) + vigil_dw_out_chunks(g, &l, NULL)) * sizeof(vigil_dw_chunk);
+}
+
+/// Writes the copy tables of g to `out` (vigil_dw_tables_bytes(g) bytes, 4-byte aligned).
+static inline void vigil_dw_tables_fill(const vigil_depthwise_geometry *g, void *out) {
+    vigil_dw_tables *t = (vigil_dw_tables *)out;
+    memset(t, 0, sizeof *t);
+    if (!vigil_dw_planar(g)) return;
+    const vigil_dw_layout l = vigil_dw_layout_of(g);
+    t->in_at = (int32_t)sizeof *t;
+    t->n_in = vigil_dw_in_chunks(g, &l, (vigil_dw_chunk *)((uint8_t *)out + t->in_at));
+    t->out_at = t->in_at + t->n_in * (int32_t)sizeof(vigil_dw_chunk);
+    t->n_out = vigil_dw_out_chunks(g, &l, (vigil_dw_chunk *)((uint8_t *)out + t->out_at));
+}
+
 // Whole-layer entry points, one per variant (depthwise_driver.h instantiated with that variant's
 // plane kernel and row copies).
 void vigil_depthwise_planes_avx2(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
@@ -104,11 +210,12 @@ void vigil_depthwise_planes_avx512vnni(const int8_t *X, const int8_t *W, const v
                                        const vigil_requant_rows *q, const void *prepared, void *scratch, int8_t *Y);
 size_t vigil_depthwise_avx512_prepared_bytes(void);
 int vigil_depthwise_avx512_prepare(const vigil_depthwise_geometry *g, void *out);
+/// `prepared`: vigil_dw_tables_fill's tables for g, or NULL (row copies).
 void vigil_depthwise_planes_neon(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
-                                 const vigil_requant_rows *q, void *scratch, int8_t *Y);
+                                 const vigil_requant_rows *q, const void *prepared, void *scratch, int8_t *Y);
 /// The same with SDOT on a signed plane (arm/gemm_dotprod.c; CPUs with the dot product only).
 void vigil_depthwise_planes_dotprod(const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
-                                    const vigil_requant_rows *q, void *scratch, int8_t *Y);
+                                    const vigil_requant_rows *q, const void *prepared, void *scratch, int8_t *Y);
 /// The scalar tail of the vector row copies: bytes i..<n of `src` to `d`, XOR 0x80 when `flip`
 /// (int8 -> x + 128), 8 bytes at a time, then one by one.
 static inline void vigil_dw_copy_tail(uint8_t *d, const int8_t *src, int i, int n, int flip) {

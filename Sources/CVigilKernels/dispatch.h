@@ -33,9 +33,9 @@ void vigil_gemv_u8s8_v(vigil_kernel_variant v, const int8_t *A, const int8_t *b,
 /// or NULL (the AVX-512 small-plane path then builds its tables on the stack).
 void vigil_depthwise_s8_v(vigil_kernel_variant v, const int8_t *X, const int8_t *W, const vigil_depthwise_geometry *g,
                           const vigil_requant_rows *q, const void *prepared, void *scratch, int8_t *Y);
-/// Bytes (64-byte aligned memory) of the per-geometry tables of variant v's depthwise kernel; 0 if
-/// it has none.
-size_t vigil_depthwise_prepared_bytes(vigil_kernel_variant v);
+/// Bytes (64-byte aligned memory) of the per-geometry tables of variant v's depthwise kernel for g
+/// (AVX-512: small-plane index tables; AArch64: the plane copy tables); 0 if it has none.
+size_t vigil_depthwise_prepared_bytes(vigil_kernel_variant v, const vigil_depthwise_geometry *g);
 /// Fills those tables for g (`out`: 64-byte aligned, vigil_depthwise_prepared_bytes(v) bytes);
 /// returns 0 when the variant's table-driven path does not take g (the memory then records that,
 /// and the kernel takes its other path without asking again).

@@ -211,7 +211,7 @@ static void conv_layout(const vigil_conv_params *p, const int8_t *W, vigil_kerne
         break;
     }
     case PATH_DEPTHWISE: {
-        const size_t prepared = vigil_depthwise_prepared_bytes(v);
+        const size_t prepared = vigil_depthwise_prepared_bytes(v, &h->dw);
         if (prepared) h->prepared = take(&end, prepared);
         break;
     }
@@ -702,7 +702,7 @@ static void dw_layout(const vigil_depthwise_geometry *g, int batch, vigil_kernel
     h->scratch = vigil_variant_avx2(v) || vigil_variant_arm(v) ? vigil_depthwise_s8_scratch_bytes(g) : 0;
     const size_t rows = (size_t)g->channels * g->multiplier;
     size_t end = align_up(sizeof(dw_plan));
-    const size_t prepared = h->scratch ? vigil_depthwise_prepared_bytes(v) : 0;
+    const size_t prepared = h->scratch ? vigil_depthwise_prepared_bytes(v, g) : 0;
     if (prepared) h->prepared = take(&end, prepared);
     h->bias = take(&end, rows * 4);
     h->multiplier = take(&end, rows * 4);

@@ -117,5 +117,8 @@ static inline void plane_neon(const vigil_dw_plane *p) {
 #define VIGIL_DWD_PLANE(p) plane_neon(p)
 #define VIGIL_DWD_COPY_XOR(d, s, n) copy_neon(d, s, n, 1)
 #define VIGIL_DWD_COPY(d, s, n) copy_neon((uint8_t *)(d), s, n, 0)
+#define VIGIL_DWD_TABLES
+#define VIGIL_DWD_CHUNKS_IN(P, x, ch, n) dw_chunks_in(P, x, ch, n, 1)
+#define VIGIL_DWD_CHUNKS_OUT(out, T, ch, n) dw_chunks_out(out, T, ch, n)
 #include "../depthwise_driver.h"
 #endif

@@ -61,4 +61,24 @@ static inline void copy_neon(uint8_t *d, const int8_t *src, int n, int flip) {
     }
 }
 
+/// The copy-in chunks of one channel (depthwise_planes.h): TBX of the window into the plane's
+/// bytes, the window XOR 0x80 first when `flip` (the SMLAL kernel's x + 128 plane).
+__attribute__((always_inline)) static inline void dw_chunks_in(uint8_t *P, const int8_t *x, const vigil_dw_chunk *ch,
+                                                               int n, const int flip) {
+    const uint8_t *src = (const uint8_t *)x;
+    for (int i = 0; i < n; i++) {
+        uint8x16_t w = vld1q_u8(src + ch[i].src);
+        if (flip) w = veorq_u8(w, vdupq_n_u8(0x80));
+        uint8_t *d = P + ch[i].dst;
+        vst1q_u8(d, vqtbx1q_u8(vld1q_u8(d), w, vld1q_u8(ch[i].idx)));
+    }
+}
+
+/// The copy-out chunks of one output plane: TBL of 32 bytes of T.
+__attribute__((always_inline)) static inline void dw_chunks_out(int8_t *out, const int8_t *T, const vigil_dw_chunk *ch,
+                                                                int n) {
+    for (int i = 0; i < n; i++)
+        vst1q_s8(out + ch[i].dst, vqtbl2q_s8(vld1q_s8_x2(T + ch[i].src), vld1q_u8(ch[i].idx)));
+}
+
 #endif

@@ -265,9 +265,65 @@ VIGIL_DOTPROD __attribute__((always_inline)) static inline void plane_sdot_quads
     }
 }
 
+/// 3-wide kernels of 3 quads (3x3) at stride s (1 or 2), requantized by rq4 (fast: the channel's
+/// shift is >= 32): each quad's 16 positions come from one 32-byte window per 8 positions' reach
+/// instead of four 16-byte loads. Stride 1: positions j = 0..15 need bytes j..j+3, all inside one
+/// 32-byte load, four TBL of two registers; stride 2: bytes 2j..2j+3, positions 0..7 from bytes
+/// 0..17 and 8..15 from 16..33 (the same indices on the window 16 bytes on). Per 16 positions:
+/// 3 (stride 1) or 6 loads, 12 TBL and 12 SDOT, then 19 instructions of requantization.
+VIGIL_DOTPROD __attribute__((always_inline)) static inline void plane_sdot3(const vigil_dw_plane *p, const int s) {
+    const int32x4_t m = vdupq_n_s32(p->m), shift = vdupq_n_s32(-(p->n - 31));
+    const int16x8_t zp = vdupq_n_s16((int16_t)p->zp);
+    const int8x16_t lo = vdupq_n_s8((int8_t)p->lo), hi = vdupq_n_s8((int8_t)p->hi);
+    const int32x4_t bias = vdupq_n_s32(p->bias);
+    const int8x16_t w0 = vreinterpretq_s8_s32(vdupq_n_s32(p->wq[0]));
+    const int8x16_t w1 = vreinterpretq_s8_s32(vdupq_n_s32(p->wq[1]));
+    const int8x16_t w2 = vreinterpretq_s8_s32(vdupq_n_s32(p->wq[2]));
+    uint8_t ib[16];
+    for (int j = 0; j < 4; j++)
+        for (int t = 0; t < 4; t++) ib[4 * j + t] = (uint8_t)(s * j + t);
+    uint8x16_t i0 = vld1q_u8(ib);
+    __asm__("" : "+w"(i0));
+    const uint8x16_t step = vdupq_n_u8((uint8_t)(4 * s));
+    uint8x16_t i1 = vaddq_u8(i0, step), i2 = vaddq_u8(i1, step), i3 = vaddq_u8(i2, step);
+    // Opaque to the compiler, so that clang keeps the indices in registers instead of loading
+    // them from the constant pool again on every step.
+    __asm__("" : "+w"(i1), "+w"(i2), "+w"(i3));
+    const int8_t *b0 = (const int8_t *)p->P + p->off[0], *b1 = (const int8_t *)p->P + p->off[1];
+    const int8_t *b2 = (const int8_t *)p->P + p->off[2];
+    int8_t *out = p->T;
+    for (int q0 = 0; q0 < p->nq; q0 += 16, b0 += 16 * s, b1 += 16 * s, b2 += 16 * s, out += 16) {
+        int32x4_t a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+#define VIGIL_SDOT3_ROW(b, w)                                                                                   \
+        if (s == 1) {                                                                                           \
+            const int8x16x2_t x = vld1q_s8_x2(b);                                                               \
+            a0 = vdotq_s32(a0, vqtbl2q_s8(x, i0), w); a1 = vdotq_s32(a1, vqtbl2q_s8(x, i1), w);                \
+            a2 = vdotq_s32(a2, vqtbl2q_s8(x, i2), w); a3 = vdotq_s32(a3, vqtbl2q_s8(x, i3), w);                \
+        } else {                                                                                                \
+            const int8x16x2_t x = vld1q_s8_x2(b), y = vld1q_s8_x2(b + 16);                                      \
+            a0 = vdotq_s32(a0, vqtbl2q_s8(x, i0), w); a1 = vdotq_s32(a1, vqtbl2q_s8(x, i1), w);                \
+            a2 = vdotq_s32(a2, vqtbl2q_s8(y, i0), w); a3 = vdotq_s32(a3, vqtbl2q_s8(y, i1), w);                \
+        }
+        VIGIL_SDOT3_ROW(b0, w0)
+        VIGIL_SDOT3_ROW(b1, w1)
+        VIGIL_SDOT3_ROW(b2, w2)
+#undef VIGIL_SDOT3_ROW
+        a0 = rq4(a0, m, shift); a1 = rq4(a1, m, shift); a2 = rq4(a2, m, shift); a3 = rq4(a3, m, shift);
+        const int16x8_t l = vqaddq_s16(vcombine_s16(vqmovn_s32(a0), vqmovn_s32(a1)), zp);
+        const int16x8_t h = vqaddq_s16(vcombine_s16(vqmovn_s32(a2), vqmovn_s32(a3)), zp);
+        vst1q_s8(out, vminq_s8(vmaxq_s8(vcombine_s8(vqmovn_s16(l), vqmovn_s16(h)), lo), hi));
+    }
+}
+
 VIGIL_DOTPROD static inline void plane_sdot(const vigil_dw_plane *p) {
-    if (p->nk == 3) plane_sdot_quads(p, 3);  // 3x3: the quad loop unrolled
-    else plane_sdot_quads(p, p->nk);
+    if (p->nk == 3 && p->n >= 32) {
+        if (p->s == 1) plane_sdot3(p, 1);
+        else plane_sdot3(p, 2);
+    } else if (p->nk == 3) {
+        plane_sdot_quads(p, 3);  // 3 quads: the quad loop unrolled
+    } else {
+        plane_sdot_quads(p, p->nk);
+    }
 }
 
 #define VIGIL_DWD_NAME vigil_depthwise_planes_dotprod
@@ -276,5 +332,8 @@ VIGIL_DOTPROD static inline void plane_sdot(const vigil_dw_plane *p) {
 #define VIGIL_DWD_PLANE(p) plane_sdot(p)
 #define VIGIL_DWD_COPY_XOR(d, s, n) copy_neon(d, s, n, 0)
 #define VIGIL_DWD_COPY(d, s, n) copy_neon((uint8_t *)(d), s, n, 0)
+#define VIGIL_DWD_TABLES
+#define VIGIL_DWD_CHUNKS_IN(P, x, ch, n) dw_chunks_in(P, x, ch, n, 0)
+#define VIGIL_DWD_CHUNKS_OUT(out, T, ch, n) dw_chunks_out(out, T, ch, n)
 #include "../depthwise_driver.h"
 #endif
