@@ -324,17 +324,20 @@ int vigil_conv_plan_init(void *plan, size_t bytes, const vigil_conv_params *p, c
     case PATH_DEPTHWISE:
         if (h.prepared) vigil_depthwise_prepare(v, &h.dw, AT(plan, void, h.prepared));
         break;
-    case PATH_NHWC: {  // [ceil(Cout/4) * 4][T][C8], taps (ky, kx)
+    case PATH_NHWC: {  // [ceil(Cout/4)][T][chunks of 16 channels, then 8][4 rows][chunk], taps (ky, kx)
         int8_t *w8 = AT(plan, int8_t, h.weights);
         int32_t *off = AT(plan, int32_t, h.offsets);
-        const int T = h.noffsets;
+        const int T = h.noffsets, C8 = h.c8;
         for (int ky = 0; ky < p->k_h; ky++)
             for (int kx = 0; kx < p->k_w; kx++)
-                off[ky * p->k_w + kx] = ((ky * p->dilation_h) * h.wp + kx * p->dilation_w) * h.c8;
+                off[ky * p->k_w + kx] = ((ky * p->dilation_h) * h.wp + kx * p->dilation_w) * C8;
         for (int oc = 0; oc < cout; oc++)
             for (int ic = 0; ic < p->in_channels; ic++)
-                for (int t = 0; t < T; t++)
-                    w8[((ptrdiff_t)oc * T + t) * h.c8 + ic] = W[(ptrdiff_t)oc * ks + ic * T + t];
+                for (int t = 0; t < T; t++) {
+                    const int chunk = ic < (C8 & ~15) ? 16 : 8, c0 = ic - ic % chunk;
+                    const ptrdiff_t at = ((ptrdiff_t)(oc / 4) * T + t) * 4 * C8 + 4 * c0 + (oc % 4) * chunk + ic % chunk;
+                    w8[at] = W[(ptrdiff_t)oc * ks + ic * T + t];
+                }
         break;
     }
     case PATH_LANES: {

@@ -147,17 +147,28 @@ void vigil_conv_s8_direct_neon(const int16_t *W, int rows, const int8_t *base, i
 /// the products are formed as XNNPACK's "c8/c16" kernels do: SMULL, SMLAL2 of the next 8 and
 /// SADALP into int32. Exact when no weight is -128: two products of int8 by a weight in
 /// [-127, 127] sum to at most 2 * 128 * 127 = 32512 in int16 (the plan checks the weights). W is
-/// [ceil(rows/4) * 4][T][C8]. A tile is 4 rows by 4 positions: per 16 channels of a tap, 8 loads
-/// and 16 x 3 instructions for 256 products. Positions past `positions` in the last tile read
-/// position positions - 1 again (not stored).
+/// [ceil(rows/4)][T][C8 / 16 chunks of 16 (then one of 8)][4 rows][chunk]: the four rows' weights
+/// of one chunk are one load. A tile is 4 rows by 4 positions: per 16 channels of a tap, 5 loads
+/// (post-incremented pointers) and 16 x 3 instructions for 256 products. Positions past
+/// `positions` in the last tile read position positions - 1 again (not stored).
 void vigil_conv_s8_nhwc_neon(const int8_t *W, int rows, const int8_t *base, ptrdiff_t ps, int positions,
                              const int32_t *taps, int T, int C8, const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc) {
     const ptrdiff_t K = (ptrdiff_t)T * C8;
     const int16x8_t zp = vdupq_n_s16((int16_t)q->zero_point);
     const int8x8_t lo = vdup_n_s8((int8_t)q->lo), hi = vdup_n_s8((int8_t)q->hi);
+    const int c16 = C8 / 16, tail8 = C8 % 16 != 0;
     for (int r0 = 0; r0 < rows; r0 += 4) {
         const int nr = rows - r0 < 4 ? rows - r0 : 4;
-        const int8_t *w0 = W + (ptrdiff_t)r0 * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
+        const int8_t *const wb = W + (ptrdiff_t)r0 * K;
+        // Whole row blocks whose rows all take the fast requantization: their bias, multipliers
+        // and -(shift - 31) as vectors (lane = row).
+        const int whole = nr == 4 && rows_fast(q, r0, 4);
+        int32x4_t bv = vdupq_n_s32(0), mv = bv, sh = bv;
+        if (whole) {
+            bv = vld1q_s32(q->bias + r0);
+            mv = vld1q_s32(q->multiplier + r0);
+            sh = vsubq_s32(vdupq_n_s32(31), vld1q_s32(q->shift + r0));
+        }
         for (int p0 = 0; p0 < positions; p0 += 4) {
             const int n = positions - p0 < 4 ? positions - p0 : 4;
             const int8_t *x0 = base + (ptrdiff_t)p0 * ps;
@@ -166,27 +177,28 @@ void vigil_conv_s8_nhwc_neon(const int8_t *W, int rows, const int8_t *base, ptrd
             const int8_t *x3 = base + (ptrdiff_t)(n > 3 ? p0 + 3 : p0) * ps;
             int32x4_t a00 = vdupq_n_s32(0), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
             int32x4_t a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-            ptrdiff_t wk = 0;
+            const int8_t *w = wb;
             for (int t = 0; t < T; t++) {
                 const ptrdiff_t o = taps[t];
-                int c = 0;
-                for (; c + 16 <= C8; c += 16, wk += 16) {
-                    const int8x16_t y0 = vld1q_s8(x0 + o + c), y1 = vld1q_s8(x1 + o + c);
-                    const int8x16_t y2 = vld1q_s8(x2 + o + c), y3 = vld1q_s8(x3 + o + c);
-                    const int8x16_t v0 = vld1q_s8(w0 + wk), v1 = vld1q_s8(w1 + wk), v2 = vld1q_s8(w2 + wk), v3 = vld1q_s8(w3 + wk);
+                const int8_t *y0p = x0 + o, *y1p = x1 + o, *y2p = x2 + o, *y3p = x3 + o;
+                for (int c = 0; c < c16; c++, w += 64, y0p += 16, y1p += 16, y2p += 16, y3p += 16) {
+                    const int8x16_t y0 = vld1q_s8(y0p), y1 = vld1q_s8(y1p), y2 = vld1q_s8(y2p), y3 = vld1q_s8(y3p);
+                    const int8x16x4_t v = vld1q_s8_x4(w);
+                    const int8x16_t v0 = v.val[0], v1 = v.val[1], v2 = v.val[2], v3 = v.val[3];
                     VIGIL_NHWC_STEP16(0, 0, v0, y0); VIGIL_NHWC_STEP16(0, 1, v0, y1); VIGIL_NHWC_STEP16(0, 2, v0, y2); VIGIL_NHWC_STEP16(0, 3, v0, y3);
                     VIGIL_NHWC_STEP16(1, 0, v1, y0); VIGIL_NHWC_STEP16(1, 1, v1, y1); VIGIL_NHWC_STEP16(1, 2, v1, y2); VIGIL_NHWC_STEP16(1, 3, v1, y3);
                     VIGIL_NHWC_STEP16(2, 0, v2, y0); VIGIL_NHWC_STEP16(2, 1, v2, y1); VIGIL_NHWC_STEP16(2, 2, v2, y2); VIGIL_NHWC_STEP16(2, 3, v2, y3);
                     VIGIL_NHWC_STEP16(3, 0, v3, y0); VIGIL_NHWC_STEP16(3, 1, v3, y1); VIGIL_NHWC_STEP16(3, 2, v3, y2); VIGIL_NHWC_STEP16(3, 3, v3, y3);
                 }
-                if (c < C8) {  // 8 channels left
-                    const int8x8_t y0 = vld1_s8(x0 + o + c), y1 = vld1_s8(x1 + o + c), y2 = vld1_s8(x2 + o + c), y3 = vld1_s8(x3 + o + c);
-                    const int8x8_t v0 = vld1_s8(w0 + wk), v1 = vld1_s8(w1 + wk), v2 = vld1_s8(w2 + wk), v3 = vld1_s8(w3 + wk);
+                if (tail8) {  // 8 channels left
+                    const int8x8_t y0 = vld1_s8(y0p), y1 = vld1_s8(y1p), y2 = vld1_s8(y2p), y3 = vld1_s8(y3p);
+                    const int8x8x4_t v = vld1_s8_x4(w);
+                    const int8x8_t v0 = v.val[0], v1 = v.val[1], v2 = v.val[2], v3 = v.val[3];
                     VIGIL_NHWC_STEP8(0, 0, v0, y0); VIGIL_NHWC_STEP8(0, 1, v0, y1); VIGIL_NHWC_STEP8(0, 2, v0, y2); VIGIL_NHWC_STEP8(0, 3, v0, y3);
                     VIGIL_NHWC_STEP8(1, 0, v1, y0); VIGIL_NHWC_STEP8(1, 1, v1, y1); VIGIL_NHWC_STEP8(1, 2, v1, y2); VIGIL_NHWC_STEP8(1, 3, v1, y3);
                     VIGIL_NHWC_STEP8(2, 0, v2, y0); VIGIL_NHWC_STEP8(2, 1, v2, y1); VIGIL_NHWC_STEP8(2, 2, v2, y2); VIGIL_NHWC_STEP8(2, 3, v2, y3);
                     VIGIL_NHWC_STEP8(3, 0, v3, y0); VIGIL_NHWC_STEP8(3, 1, v3, y1); VIGIL_NHWC_STEP8(3, 2, v3, y2); VIGIL_NHWC_STEP8(3, 3, v3, y3);
-                    wk += 8;
+                    w += 32;
                 }
             }
             // Row i's four sums (positions in lanes), plus its bias.
@@ -194,6 +206,20 @@ void vigil_conv_s8_nhwc_neon(const int8_t *W, int rows, const int8_t *base, ptrd
             int32x4_t s1 = vpaddq_s32(vpaddq_s32(a10, a11), vpaddq_s32(a12, a13));
             int32x4_t s2 = vpaddq_s32(vpaddq_s32(a20, a21), vpaddq_s32(a22, a23));
             int32x4_t s3 = vpaddq_s32(vpaddq_s32(a30, a31), vpaddq_s32(a32, a33));
+            if (whole && n == 4) {  // four fast rows of four positions: one vector of 16 results
+                s0 = vrshlq_s32(vqdmulhq_laneq_s32(vaddq_s32(s0, vdupq_laneq_s32(bv, 0)), mv, 0), vdupq_laneq_s32(sh, 0));
+                s1 = vrshlq_s32(vqdmulhq_laneq_s32(vaddq_s32(s1, vdupq_laneq_s32(bv, 1)), mv, 1), vdupq_laneq_s32(sh, 1));
+                s2 = vrshlq_s32(vqdmulhq_laneq_s32(vaddq_s32(s2, vdupq_laneq_s32(bv, 2)), mv, 2), vdupq_laneq_s32(sh, 2));
+                s3 = vrshlq_s32(vqdmulhq_laneq_s32(vaddq_s32(s3, vdupq_laneq_s32(bv, 3)), mv, 3), vdupq_laneq_s32(sh, 3));
+                const int16x8_t l = vqaddq_s16(vcombine_s16(vqmovn_s32(s0), vqmovn_s32(s1)), zp);
+                const int16x8_t h = vqaddq_s16(vcombine_s16(vqmovn_s32(s2), vqmovn_s32(s3)), zp);
+                const int32x4_t y = vreinterpretq_s32_s8(
+                    vminq_s8(vmaxq_s8(vcombine_s8(vqmovn_s16(l), vqmovn_s16(h)), vcombine_s8(lo, lo)), vcombine_s8(hi, hi)));
+                int8_t *out = Y + (ptrdiff_t)r0 * ldc + p0;
+                int32_t b0 = vgetq_lane_s32(y, 0), b1 = vgetq_lane_s32(y, 1), b2 = vgetq_lane_s32(y, 2), b3 = vgetq_lane_s32(y, 3);
+                memcpy(out, &b0, 4); memcpy(out + ldc, &b1, 4); memcpy(out + 2 * ldc, &b2, 4); memcpy(out + 3 * ldc, &b3, 4);
+                continue;
+            }
             const int32x4_t sv[4] = {s0, s1, s2, s3};
             for (int i = 0; i < nr; i++) {
                 const int r = r0 + i;
