@@ -51,14 +51,6 @@ void vigil_gemm_s8_dotprod(const int8_t *A, const int8_t *B, int rows, int cols,
     }
 }
 
-/// Convolution GEMM on signed quads with SDOT (convolution plans on dotprod and i8mm CPUs):
-/// C[r * ldc + c] = requant_r(bias[r] + sum_k W[r][k] * U[k][c]), U = [K4][cols][4] int8 (the
-/// activations themselves; the caller folds -zx * sum(w) into bias) and W = [ceil(rows/4)][K4][4][4]
-/// int8: the quads of four rows side by side (rows past `rows`: zero). A tile is 4 rows by 16
-/// positions: per reduction quad one 64-byte load of U (four vectors of 4 positions), one 16-byte
-/// load of W and 16 SDOT by lane (row i = lane i of the weights), 256 multiply-adds in 18
-/// instructions. The last panel (cols % 16) reads up to 64 bytes past U's end: the caller's buffer
-/// has them (their results are not stored).
 /// The general store of a 4 x 16 tile (fewer rows or positions, or a row with a shift under 32),
 /// out of line: the accumulators come through memory, so the main loop keeps its registers.
 VIGIL_DOTPROD __attribute__((noinline)) static void k4_tile_store(const int32x4_t *a, const vigil_requant_rows *q,
@@ -69,19 +61,6 @@ VIGIL_DOTPROD __attribute__((noinline)) static void k4_tile_store(const int32x4_
     rows4_store(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], q,
                 r0, nr, out, ldc, n, fast, zp, lo, hi);
 }
-
-/// 16 requantized bytes of row lane L of a tile: SQDMULH by the lane of the four rows' multipliers,
-/// SRSHL by the row's -(shift - 31), then the zero point and clamp as row16_fast.
-#define VIGIL_K4_ROW(a0, a1, a2, a3, L, sh, dst)                                                              \
-    do {                                                                                                      \
-        const int32x4_t r0_ = vrshlq_s32(vqdmulhq_laneq_s32(a0, mv, L), sh);                                 \
-        const int32x4_t r1_ = vrshlq_s32(vqdmulhq_laneq_s32(a1, mv, L), sh);                                 \
-        const int32x4_t r2_ = vrshlq_s32(vqdmulhq_laneq_s32(a2, mv, L), sh);                                 \
-        const int32x4_t r3_ = vrshlq_s32(vqdmulhq_laneq_s32(a3, mv, L), sh);                                 \
-        const int16x8_t l_ = vqaddq_s16(vcombine_s16(vqmovn_s32(r0_), vqmovn_s32(r1_)), zp);                 \
-        const int16x8_t h_ = vqaddq_s16(vcombine_s16(vqmovn_s32(r2_), vqmovn_s32(r3_)), zp);                 \
-        vst1q_s8(dst, vminq_s8(vmaxq_s8(vcombine_s8(vqmovn_s16(l_), vqmovn_s16(h_)), lo), hi));             \
-    } while (0)
 
 /// Convolution GEMM on signed quads with SDOT (convolution plans on dotprod and i8mm CPUs):
 /// C[r * ldc + c] = requant_r(bias[r] + sum_k W[r][k] * U[k][c]), U = [K4][cols][4] int8 (the
@@ -101,16 +80,11 @@ void vigil_gemm_s8_k4_dotprod(const int8_t *W, const int8_t *U, int rows, int co
     const int8x16_t lo = vdupq_n_s8((int8_t)q->lo), hi = vdupq_n_s8((int8_t)q->hi);
     for (int r0 = 0; r0 < rows; r0 += 4) {
         const int nr = rows - r0 < 4 ? rows - r0 : 4;
-        const int fast = rows_fast(q, r0, nr), whole = nr == 4 && fast;
+        const int fast = rows_fast(q, r0, nr);
+        const vigil_rows4_consts rc = rows4_consts(q, r0, nr);
         const int8_t *w = W + (ptrdiff_t)(r0 / 4) * K4 * 16;
         const int32_t *bias = q->bias + r0;
         const int b1 = nr > 1, b2 = nr > 2 ? 2 : 0, b3 = nr > 3 ? 3 : 0;
-        int32x4_t mv = vdupq_n_s32(0), s0 = mv, s1 = mv, s2 = mv, s3 = mv;
-        if (whole) {
-            mv = vld1q_s32(q->multiplier + r0);
-            s0 = vdupq_n_s32(31 - q->shift[r0]); s1 = vdupq_n_s32(31 - q->shift[r0 + 1]);
-            s2 = vdupq_n_s32(31 - q->shift[r0 + 2]); s3 = vdupq_n_s32(31 - q->shift[r0 + 3]);
-        }
         for (int c0 = 0; c0 < cols; c0 += 16) {
             const int n = cols - c0 < 16 ? cols - c0 : 16;
             // Sixteen named accumulators (an array of them is kept in memory by GCC, with a store of
@@ -134,11 +108,11 @@ void vigil_gemm_s8_k4_dotprod(const int8_t *W, const int8_t *U, int rows, int co
                 a32 = vdotq_laneq_s32(a32, x.val[2], wv, 3); a33 = vdotq_laneq_s32(a33, x.val[3], wv, 3);
             }
             int8_t *out = C + (ptrdiff_t)r0 * ldc + c0;
-            if (whole && n == 16) {
-                VIGIL_K4_ROW(a00, a01, a02, a03, 0, s0, out);
-                VIGIL_K4_ROW(a10, a11, a12, a13, 1, s1, out + ldc);
-                VIGIL_K4_ROW(a20, a21, a22, a23, 2, s2, out + 2 * ldc);
-                VIGIL_K4_ROW(a30, a31, a32, a33, 3, s3, out + 3 * ldc);
+            if (rc.whole && n == 16) {
+                VIGIL_ROW16_LANE(a00, a01, a02, a03, rc.mv, 0, rc.s0, zp, lo, hi, out);
+                VIGIL_ROW16_LANE(a10, a11, a12, a13, rc.mv, 1, rc.s1, zp, lo, hi, out + ldc);
+                VIGIL_ROW16_LANE(a20, a21, a22, a23, rc.mv, 2, rc.s2, zp, lo, hi, out + 2 * ldc);
+                VIGIL_ROW16_LANE(a30, a31, a32, a33, rc.mv, 3, rc.s3, zp, lo, hi, out + 3 * ldc);
             } else {
                 const int32x4_t a[16] = {a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33};
                 k4_tile_store(a, q, r0, nr, out, ldc, n, fast);
@@ -146,7 +120,6 @@ void vigil_gemm_s8_k4_dotprod(const int8_t *W, const int8_t *U, int rows, int co
         }
     }
 }
-#undef VIGIL_K4_ROW
 
 /// out[0..n) (n <= 8) = row r's requantized bytes of 8 positions (see requant_neon.h).
 static inline void row8_store(int32x4_t a0, int32x4_t a1, const vigil_requant_rows *q, int r, int8_t *out, int n) {

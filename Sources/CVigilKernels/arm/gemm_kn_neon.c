@@ -84,11 +84,21 @@ __attribute__((always_inline)) static inline int8x16_t taps16(const int8_t *src,
     }
 }
 
+/// The general store of a 4 x 16 tile (fewer rows or positions, or a slow row), out of line so
+/// that the tile loop keeps its registers.
+__attribute__((noinline)) static void neon_tile_store(const int32x4_t *a, const vigil_requant_rows *q, int r0, int nr,
+                                                      int8_t *out, ptrdiff_t ldc, int n) {
+    rows4_store(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], q,
+                r0, nr, out, ldc, n, rows_fast(q, r0, nr), vdupq_n_s16((int16_t)q->zero_point),
+                vdupq_n_s8((int8_t)q->lo), vdupq_n_s8((int8_t)q->hi));
+}
+
 /// One tile of vigil_conv_s8_direct_neon: rows r0..r0+3 (nr of them) by 16 positions from p0 (n
 /// of them); `s` is a constant in each instantiation.
 __attribute__((always_inline)) static inline void neon_direct_tile(
     const int16_t *w, int r0, int nr, const int8_t *base, int s, int p0, int n, const int32_t *offsets, int K,
-    const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc) {
+    const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc, const vigil_rows4_consts *rc, int16x8_t zp, int8x16_t lo,
+    int8x16_t hi) {
     int32x4_t a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
     a00 = a01 = a02 = a03 = vdupq_n_s32(q->bias[r0]);
     a10 = a11 = a12 = a13 = vdupq_n_s32(q->bias[r0 + (nr > 1)]);
@@ -108,9 +118,16 @@ __attribute__((always_inline)) static inline void neon_direct_tile(
         a30 = vmlal_lane_s16(a30, vget_low_s16(l), wv, 3); a31 = vmlal_high_lane_s16(a31, l, wv, 3);
         a32 = vmlal_lane_s16(a32, vget_low_s16(h), wv, 3); a33 = vmlal_high_lane_s16(a33, h, wv, 3);
     }
-    rows4_store(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33, q, r0, nr,
-                Y + (ptrdiff_t)r0 * ldc + p0, ldc, n, rows_fast(q, r0, nr), vdupq_n_s16((int16_t)q->zero_point),
-                vdupq_n_s8((int8_t)q->lo), vdupq_n_s8((int8_t)q->hi));
+    int8_t *out = Y + (ptrdiff_t)r0 * ldc + p0;
+    if (rc->whole && n == 16) {
+        VIGIL_ROW16_LANE(a00, a01, a02, a03, rc->mv, 0, rc->s0, zp, lo, hi, out);
+        VIGIL_ROW16_LANE(a10, a11, a12, a13, rc->mv, 1, rc->s1, zp, lo, hi, out + ldc);
+        VIGIL_ROW16_LANE(a20, a21, a22, a23, rc->mv, 2, rc->s2, zp, lo, hi, out + 2 * ldc);
+        VIGIL_ROW16_LANE(a30, a31, a32, a33, rc->mv, 3, rc->s3, zp, lo, hi, out + 3 * ldc);
+    } else {
+        const int32x4_t a[16] = {a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33};
+        neon_tile_store(a, q, r0, nr, out, ldc, n);
+    }
 }
 
 /// Direct convolution for NEON without the dot product (Cortex-A72), no im2col: Y[r * ldc + p] =
@@ -122,15 +139,18 @@ __attribute__((always_inline)) static inline void neon_direct_tile(
 /// tile reads up to 16 * s + 16 bytes past the last position (the caller's buffer has them).
 void vigil_conv_s8_direct_neon(const int16_t *W, int rows, const int8_t *base, int s, int positions,
                                const int32_t *offsets, int K, const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc) {
+    const int16x8_t zp = vdupq_n_s16((int16_t)q->zero_point);
+    const int8x16_t lo = vdupq_n_s8((int8_t)q->lo), hi = vdupq_n_s8((int8_t)q->hi);
     for (int r0 = 0; r0 < rows; r0 += 4) {
         const int nr = rows - r0 < 4 ? rows - r0 : 4;
         const int16_t *w = W + (ptrdiff_t)(r0 / 4) * K * 4;
+        const vigil_rows4_consts rc = rows4_consts(q, r0, nr);
         for (int p0 = 0; p0 < positions; p0 += 16) {
             const int n = positions - p0 < 16 ? positions - p0 : 16;
             switch (s) {
-            case 1: neon_direct_tile(w, r0, nr, base, 1, p0, n, offsets, K, q, Y, ldc); break;
-            case 2: neon_direct_tile(w, r0, nr, base, 2, p0, n, offsets, K, q, Y, ldc); break;
-            default: neon_direct_tile(w, r0, nr, base, s, p0, n, offsets, K, q, Y, ldc); break;
+            case 1: neon_direct_tile(w, r0, nr, base, 1, p0, n, offsets, K, q, Y, ldc, &rc, zp, lo, hi); break;
+            case 2: neon_direct_tile(w, r0, nr, base, 2, p0, n, offsets, K, q, Y, ldc, &rc, zp, lo, hi); break;
+            default: neon_direct_tile(w, r0, nr, base, s, p0, n, offsets, K, q, Y, ldc, &rc, zp, lo, hi); break;
             }
         }
     }

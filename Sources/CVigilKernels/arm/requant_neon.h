@@ -74,10 +74,44 @@ static inline void rows4_store(int32x4_t a00, int32x4_t a01, int32x4_t a02, int3
     if (nr > 3) { row16_store(a30, a31, a32, a33, q, r + 3, tmp); memcpy(out + 3 * ldc, tmp, (size_t)n); }
 }
 
+/// Stores 16 requantized bytes of row lane L (a constant) of a four-row block whose rows all take
+/// the fast requantization: SQDMULH by lane L of mv (the four rows' multipliers), SRSHL by sh (the
+/// row's -(shift - 31) in every lane), then zero point (zp, int16 lanes) and clamp as row16_fast.
+/// The block's constants stay in registers from tile to tile (a macro: the lane must be a literal).
+#define VIGIL_ROW16_LANE(a0, a1, a2, a3, mv, L, sh, zp, lo, hi, dst)                                        \
+    do {                                                                                                  \
+        const int32x4_t r0_ = vrshlq_s32(vqdmulhq_laneq_s32(a0, mv, L), sh);                             \
+        const int32x4_t r1_ = vrshlq_s32(vqdmulhq_laneq_s32(a1, mv, L), sh);                             \
+        const int32x4_t r2_ = vrshlq_s32(vqdmulhq_laneq_s32(a2, mv, L), sh);                             \
+        const int32x4_t r3_ = vrshlq_s32(vqdmulhq_laneq_s32(a3, mv, L), sh);                             \
+        const int16x8_t l_ = vqaddq_s16(vcombine_s16(vqmovn_s32(r0_), vqmovn_s32(r1_)), zp);             \
+        const int16x8_t h_ = vqaddq_s16(vcombine_s16(vqmovn_s32(r2_), vqmovn_s32(r3_)), zp);             \
+        vst1q_s8(dst, vminq_s8(vmaxq_s8(vcombine_s8(vqmovn_s16(l_), vqmovn_s16(h_)), lo), hi));         \
+    } while (0)
+
 /// 1 if rows r..r+nr-1 all take the fast requantization (shift >= 32).
 static inline int rows_fast(const vigil_requant_rows *q, int r, int nr) {
     for (int i = 0; i < nr; i++)
         if (q->shift[r + i] < 32) return 0;
     return 1;
 }
+/// A four-row block's constants for VIGIL_ROW16_LANE: `whole` when it has four rows that all take
+/// the fast requantization (then mv holds their multipliers, s0..s3 their -(shift - 31)).
+typedef struct {
+    int whole;
+    int32x4_t mv, s0, s1, s2, s3;
+} vigil_rows4_consts;
+
+static inline vigil_rows4_consts rows4_consts(const vigil_requant_rows *q, int r0, int nr) {
+    vigil_rows4_consts c;
+    c.whole = nr == 4 && rows_fast(q, r0, 4);
+    c.mv = c.s0 = c.s1 = c.s2 = c.s3 = vdupq_n_s32(0);
+    if (c.whole) {
+        c.mv = vld1q_s32(q->multiplier + r0);
+        c.s0 = vdupq_n_s32(31 - q->shift[r0]); c.s1 = vdupq_n_s32(31 - q->shift[r0 + 1]);
+        c.s2 = vdupq_n_s32(31 - q->shift[r0 + 2]); c.s3 = vdupq_n_s32(31 - q->shift[r0 + 3]);
+    }
+    return c;
+}
+
 #endif
