@@ -62,6 +62,37 @@ VIGIL_DOTPROD __attribute__((noinline)) static void k4_tile_store(const int32x4_
                 r0, nr, out, ldc, n, fast, zp, lo, hi);
 }
 
+/// A tile of 4 rows by 4 * nv positions (nv = 1...3, a constant after inlining) for the last panel
+/// of vigil_gemm_s8_k4_dotprod: nv vectors of U per quad instead of four.
+VIGIL_DOTPROD __attribute__((always_inline)) static inline void k4_narrow_tile(
+    const int8_t *w, const int8_t *u, ptrdiff_t stride, int K4, const int nv, const int32_t *const *bp,
+    const vigil_requant_rows *q, int r0, int nr, int8_t *out, ptrdiff_t ldc, int n, int fast) {
+    int32x4_t a[16];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) a[4 * i + j] = vld1q_dup_s32(bp[i]);
+    int32x4_t a00 = a[0], a01 = a[1], a02 = a[2], a10 = a[4], a11 = a[5], a12 = a[6];
+    int32x4_t a20 = a[8], a21 = a[9], a22 = a[10], a30 = a[12], a31 = a[13], a32 = a[14];
+    for (int k = 0; k < K4; k++, u += stride) {
+        const int8x16_t wv = vld1q_s8(w + (ptrdiff_t)k * 16);
+        const int8x16_t x0 = vld1q_s8(u);
+        a00 = vdotq_laneq_s32(a00, x0, wv, 0); a10 = vdotq_laneq_s32(a10, x0, wv, 1);
+        a20 = vdotq_laneq_s32(a20, x0, wv, 2); a30 = vdotq_laneq_s32(a30, x0, wv, 3);
+        if (nv > 1) {
+            const int8x16_t x1 = vld1q_s8(u + 16);
+            a01 = vdotq_laneq_s32(a01, x1, wv, 0); a11 = vdotq_laneq_s32(a11, x1, wv, 1);
+            a21 = vdotq_laneq_s32(a21, x1, wv, 2); a31 = vdotq_laneq_s32(a31, x1, wv, 3);
+        }
+        if (nv > 2) {
+            const int8x16_t x2 = vld1q_s8(u + 32);
+            a02 = vdotq_laneq_s32(a02, x2, wv, 0); a12 = vdotq_laneq_s32(a12, x2, wv, 1);
+            a22 = vdotq_laneq_s32(a22, x2, wv, 2); a32 = vdotq_laneq_s32(a32, x2, wv, 3);
+        }
+    }
+    a[0] = a00; a[1] = a01; a[2] = a02; a[4] = a10; a[5] = a11; a[6] = a12;
+    a[8] = a20; a[9] = a21; a[10] = a22; a[12] = a30; a[13] = a31; a[14] = a32;
+    k4_tile_store(a, q, r0, nr, out, ldc, n, fast);
+}
+
 /// Convolution GEMM on signed quads with SDOT (convolution plans on dotprod and i8mm CPUs):
 /// C[r * ldc + c] = requant_r(bias[r] + sum_k W[r][k] * U[k][c]), U = [K4][cols][4] int8 (the
 /// activations themselves; the caller folds -zx * sum(w) into bias) and W = [ceil(rows/4)][K4][4][4]
@@ -87,6 +118,15 @@ void vigil_gemm_s8_k4_dotprod(const int8_t *W, const int8_t *U, int rows, int co
         const int b1 = nr > 1, b2 = nr > 2 ? 2 : 0, b3 = nr > 3 ? 3 : 0;
         for (int c0 = 0; c0 < cols; c0 += 16) {
             const int n = cols - c0 < 16 ? cols - c0 : 16;
+            if (n <= 12) {  // the last panel: only the vectors of positions it has
+                const int8_t *u = U + (ptrdiff_t)c0 * 4;
+                int8_t *out = C + (ptrdiff_t)r0 * ldc + c0;
+                const int32_t *bp[4] = {bias, bias + b1, bias + b2, bias + b3};
+                if (n <= 4) k4_narrow_tile(w, u, stride, K4, 1, bp, q, r0, nr, out, ldc, n, fast);
+                else if (n <= 8) k4_narrow_tile(w, u, stride, K4, 2, bp, q, r0, nr, out, ldc, n, fast);
+                else k4_narrow_tile(w, u, stride, K4, 3, bp, q, r0, nr, out, ldc, n, fast);
+                continue;
+            }
             // Sixteen named accumulators (an array of them is kept in memory by GCC, with a store of
             // every one on every step).
             int32x4_t a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
@@ -95,18 +135,30 @@ void vigil_gemm_s8_k4_dotprod(const int8_t *W, const int8_t *U, int rows, int co
             a20 = a21 = a22 = a23 = vld1q_dup_s32(bias + b2);
             a30 = a31 = a32 = a33 = vld1q_dup_s32(bias + b3);
             const int8_t *u = U + (ptrdiff_t)c0 * 4;
-            for (int k = 0; k < K4; k++, u += stride) {
-                const int8x16x4_t x = vld1q_s8_x4(u);
-                const int8x16_t wv = vld1q_s8(w + (ptrdiff_t)k * 16);
-                a00 = vdotq_laneq_s32(a00, x.val[0], wv, 0); a01 = vdotq_laneq_s32(a01, x.val[1], wv, 0);
-                a02 = vdotq_laneq_s32(a02, x.val[2], wv, 0); a03 = vdotq_laneq_s32(a03, x.val[3], wv, 0);
-                a10 = vdotq_laneq_s32(a10, x.val[0], wv, 1); a11 = vdotq_laneq_s32(a11, x.val[1], wv, 1);
-                a12 = vdotq_laneq_s32(a12, x.val[2], wv, 1); a13 = vdotq_laneq_s32(a13, x.val[3], wv, 1);
-                a20 = vdotq_laneq_s32(a20, x.val[0], wv, 2); a21 = vdotq_laneq_s32(a21, x.val[1], wv, 2);
-                a22 = vdotq_laneq_s32(a22, x.val[2], wv, 2); a23 = vdotq_laneq_s32(a23, x.val[3], wv, 2);
-                a30 = vdotq_laneq_s32(a30, x.val[0], wv, 3); a31 = vdotq_laneq_s32(a31, x.val[1], wv, 3);
-                a32 = vdotq_laneq_s32(a32, x.val[2], wv, 3); a33 = vdotq_laneq_s32(a33, x.val[3], wv, 3);
+#define VIGIL_K4_STEP(x, wv)                                                                                   \
+            a00 = vdotq_laneq_s32(a00, x.val[0], wv, 0); a01 = vdotq_laneq_s32(a01, x.val[1], wv, 0);        \
+            a02 = vdotq_laneq_s32(a02, x.val[2], wv, 0); a03 = vdotq_laneq_s32(a03, x.val[3], wv, 0);        \
+            a10 = vdotq_laneq_s32(a10, x.val[0], wv, 1); a11 = vdotq_laneq_s32(a11, x.val[1], wv, 1);        \
+            a12 = vdotq_laneq_s32(a12, x.val[2], wv, 1); a13 = vdotq_laneq_s32(a13, x.val[3], wv, 1);        \
+            a20 = vdotq_laneq_s32(a20, x.val[0], wv, 2); a21 = vdotq_laneq_s32(a21, x.val[1], wv, 2);        \
+            a22 = vdotq_laneq_s32(a22, x.val[2], wv, 2); a23 = vdotq_laneq_s32(a23, x.val[3], wv, 2);        \
+            a30 = vdotq_laneq_s32(a30, x.val[0], wv, 3); a31 = vdotq_laneq_s32(a31, x.val[1], wv, 3);        \
+            a32 = vdotq_laneq_s32(a32, x.val[2], wv, 3); a33 = vdotq_laneq_s32(a33, x.val[3], wv, 3);
+            // Two quads per step: one loop test and one weight load (32 bytes) per 32 SDOT.
+            const int8_t *wk = w;
+            int k = 0;
+            for (; k + 2 <= K4; k += 2, u += 2 * stride, wk += 32) {
+                const int8x16x4_t x = vld1q_s8_x4(u), y = vld1q_s8_x4(u + stride);
+                const int8x16x2_t wv = vld1q_s8_x2(wk);
+                VIGIL_K4_STEP(x, wv.val[0])
+                VIGIL_K4_STEP(y, wv.val[1])
             }
+            if (k < K4) {
+                const int8x16x4_t x = vld1q_s8_x4(u);
+                const int8x16_t wv = vld1q_s8(wk);
+                VIGIL_K4_STEP(x, wv)
+            }
+#undef VIGIL_K4_STEP
             int8_t *out = C + (ptrdiff_t)r0 * ldc + c0;
             if (rc.whole && n == 16) {
                 VIGIL_ROW16_LANE(a00, a01, a02, a03, rc.mv, 0, rc.s0, zp, lo, hi, out);
