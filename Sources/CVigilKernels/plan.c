@@ -104,15 +104,14 @@ static void conv_layout(const vigil_conv_params *p, const int8_t *W, vigil_kerne
         // through im2col).
         // SMLAL by lane: 1x1 convolutions read their input in place (lanes), others a padded copy
         // (direct), grouped ones go through im2col (columns). Channel-last runs with
-        // SMULL/SMLAL2/SADALP (nhwc) instead where they measured faster under qemu cortex-a72: long
-        // reductions (160 terms or more) over rows whose positions are not a multiple of the lanes
-        // tiles' 16 (MobileNetV2's 7x7 and 14x14 layers over 160+ channels: 10-30% fewer
-        // instructions; 1.2-1.6x more on short reductions), and only when no weight is -128.
+        // SMULL/SMLAL2/SADALP (nhwc) instead where they measured faster under qemu cortex-a72
+        // (count_vigil_arm.sh --ops, per layer, after 499400d): reductions of 96 terms or more
+        // (MobileNetV2's K = 144 and 192 layers: 11-14% fewer instructions, K = 96: 0-7%, K = 128
+        // in the MobileNet-style model: 8-17%; K = 16-64: 1.15-1.7x more, the channel-last copy
+        // costing more than it saves), and only when no weight is -128.
         h->pointwise = unit_kernel;
-        const int row_positions = unit_kernel ? p->out_h * p->out_w : p->out_w;
         const int kc8 = p->k_h * p->k_w * ((p->in_channels + 7) & ~7);
-        if (p->groups == 1 && p->in_channels >= 8 && kc8 >= 160 && row_positions % 16 != 0 &&
-            no_min_weight(W, (size_t)p->out_channels * h->ksize))
+        if (p->groups == 1 && p->in_channels >= 8 && kc8 >= 96 && no_min_weight(W, (size_t)p->out_channels * h->ksize))
             h->path = PATH_NHWC;
         else
             h->path = p->groups > 1 ? PATH_COLUMNS : (h->pointwise ? PATH_LANES : PATH_DIRECT);
