@@ -98,26 +98,50 @@ __attribute__((noinline)) static void neon_tile_store(const int32x4_t *a, const 
 __attribute__((always_inline)) static inline void neon_direct_tile(
     const int16_t *w, int r0, int nr, const int8_t *base, int s, int p0, int n, const int32_t *offsets, int K,
     const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc, const vigil_rows4_consts *rc, int16x8_t zp, int8x16_t lo,
-    int8x16_t hi) {
+    int8x16_t hi, const ptrdiff_t kstride) {
     int32x4_t a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
     a00 = a01 = a02 = a03 = vdupq_n_s32(q->bias[r0]);
     a10 = a11 = a12 = a13 = vdupq_n_s32(q->bias[r0 + (nr > 1)]);
     a20 = a21 = a22 = a23 = vdupq_n_s32(q->bias[r0 + (nr > 2 ? 2 : 0)]);
     a30 = a31 = a32 = a33 = vdupq_n_s32(q->bias[r0 + (nr > 3 ? 3 : 0)]);
     const int8_t *src = base + (ptrdiff_t)p0 * s;
-    for (int k = 0; k < K; k++) {
-        const int8x16_t x = taps16(src + offsets[k], s);
-        const int16x8_t l = vmovl_s8(vget_low_s8(x)), h = vmovl_high_s8(x);
-        const int16x4_t wv = vld1_s16(w + (ptrdiff_t)k * 4);
-        a00 = vmlal_lane_s16(a00, vget_low_s16(l), wv, 0); a01 = vmlal_high_lane_s16(a01, l, wv, 0);
-        a02 = vmlal_lane_s16(a02, vget_low_s16(h), wv, 0); a03 = vmlal_high_lane_s16(a03, h, wv, 0);
-        a10 = vmlal_lane_s16(a10, vget_low_s16(l), wv, 1); a11 = vmlal_high_lane_s16(a11, l, wv, 1);
-        a12 = vmlal_lane_s16(a12, vget_low_s16(h), wv, 1); a13 = vmlal_high_lane_s16(a13, h, wv, 1);
-        a20 = vmlal_lane_s16(a20, vget_low_s16(l), wv, 2); a21 = vmlal_high_lane_s16(a21, l, wv, 2);
-        a22 = vmlal_lane_s16(a22, vget_low_s16(h), wv, 2); a23 = vmlal_high_lane_s16(a23, h, wv, 2);
-        a30 = vmlal_lane_s16(a30, vget_low_s16(l), wv, 3); a31 = vmlal_high_lane_s16(a31, l, wv, 3);
-        a32 = vmlal_lane_s16(a32, vget_low_s16(h), wv, 3); a33 = vmlal_high_lane_s16(a33, h, wv, 3);
+#define VIGIL_LANES_TERM(x, wv, L0, L1, L2, L3, MLAL, MLAL_HIGH)                                             \
+    {                                                                                                        \
+        const int16x8_t l = vmovl_s8(vget_low_s8(x)), h = vmovl_high_s8(x);                                 \
+        a00 = MLAL(a00, vget_low_s16(l), wv, L0); a01 = MLAL_HIGH(a01, l, wv, L0);                           \
+        a02 = MLAL(a02, vget_low_s16(h), wv, L0); a03 = MLAL_HIGH(a03, h, wv, L0);                           \
+        a10 = MLAL(a10, vget_low_s16(l), wv, L1); a11 = MLAL_HIGH(a11, l, wv, L1);                           \
+        a12 = MLAL(a12, vget_low_s16(h), wv, L1); a13 = MLAL_HIGH(a13, h, wv, L1);                           \
+        a20 = MLAL(a20, vget_low_s16(l), wv, L2); a21 = MLAL_HIGH(a21, l, wv, L2);                           \
+        a22 = MLAL(a22, vget_low_s16(h), wv, L2); a23 = MLAL_HIGH(a23, h, wv, L2);                           \
+        a30 = MLAL(a30, vget_low_s16(l), wv, L3); a31 = MLAL_HIGH(a31, l, wv, L3);                           \
+        a32 = MLAL(a32, vget_low_s16(h), wv, L3); a33 = MLAL_HIGH(a33, h, wv, L3);                           \
     }
+    if (kstride) {
+        // Terms kstride bytes apart (a 1x1 convolution's channel planes): two terms per step, one
+        // 16-byte weight load, pointers bumped instead of an offset load per term.
+        const int8_t *xp = src + offsets[0];
+        const int16_t *wp = w;
+        int k = 0;
+        for (; k + 2 <= K; k += 2, xp += 2 * kstride, wp += 8) {
+            const int8x16_t x0 = vld1q_s8(xp), x1 = vld1q_s8(xp + kstride);
+            const int16x8_t wv = vld1q_s16(wp);
+            VIGIL_LANES_TERM(x0, wv, 0, 1, 2, 3, vmlal_laneq_s16, vmlal_high_laneq_s16)
+            VIGIL_LANES_TERM(x1, wv, 4, 5, 6, 7, vmlal_laneq_s16, vmlal_high_laneq_s16)
+        }
+        if (k < K) {
+            const int8x16_t x = vld1q_s8(xp);
+            const int16x4_t wv = vld1_s16(wp);
+            VIGIL_LANES_TERM(x, wv, 0, 1, 2, 3, vmlal_lane_s16, vmlal_high_lane_s16)
+        }
+    } else {
+        for (int k = 0; k < K; k++) {
+            const int8x16_t x = taps16(src + offsets[k], s);
+            const int16x4_t wv = vld1_s16(w + (ptrdiff_t)k * 4);
+            VIGIL_LANES_TERM(x, wv, 0, 1, 2, 3, vmlal_lane_s16, vmlal_high_lane_s16)
+        }
+    }
+#undef VIGIL_LANES_TERM
     int8_t *out = Y + (ptrdiff_t)r0 * ldc + p0;
     if (rc->whole && n == 16) {
         VIGIL_ROW16_LANE(a00, a01, a02, a03, rc->mv, 0, rc->s0, zp, lo, hi, out);
@@ -141,16 +165,28 @@ void vigil_conv_s8_direct_neon(const int16_t *W, int rows, const int8_t *base, i
                                const int32_t *offsets, int K, const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc) {
     const int16x8_t zp = vdupq_n_s16((int16_t)q->zero_point);
     const int8x16_t lo = vdupq_n_s8((int8_t)q->lo), hi = vdupq_n_s8((int8_t)q->hi);
+    // Offsets k * kstride (the 1x1 lanes path: channel planes one after another), stride 1: the
+    // tile's pointer-bumping loop.
+    ptrdiff_t kstride = 0;
+    if (s == 1 && K >= 2) {
+        kstride = (ptrdiff_t)offsets[1] - offsets[0];
+        for (int k = 2; k < K && kstride; k++)
+            if ((ptrdiff_t)offsets[k] - offsets[k - 1] != kstride) kstride = 0;
+    }
     for (int r0 = 0; r0 < rows; r0 += 4) {
         const int nr = rows - r0 < 4 ? rows - r0 : 4;
         const int16_t *w = W + (ptrdiff_t)(r0 / 4) * K * 4;
         const vigil_rows4_consts rc = rows4_consts(q, r0, nr);
         for (int p0 = 0; p0 < positions; p0 += 16) {
             const int n = positions - p0 < 16 ? positions - p0 : 16;
+            if (kstride) {
+                neon_direct_tile(w, r0, nr, base, 1, p0, n, offsets, K, q, Y, ldc, &rc, zp, lo, hi, kstride);
+                continue;
+            }
             switch (s) {
-            case 1: neon_direct_tile(w, r0, nr, base, 1, p0, n, offsets, K, q, Y, ldc, &rc, zp, lo, hi); break;
-            case 2: neon_direct_tile(w, r0, nr, base, 2, p0, n, offsets, K, q, Y, ldc, &rc, zp, lo, hi); break;
-            default: neon_direct_tile(w, r0, nr, base, s, p0, n, offsets, K, q, Y, ldc, &rc, zp, lo, hi); break;
+            case 1: neon_direct_tile(w, r0, nr, base, 1, p0, n, offsets, K, q, Y, ldc, &rc, zp, lo, hi, 0); break;
+            case 2: neon_direct_tile(w, r0, nr, base, 2, p0, n, offsets, K, q, Y, ldc, &rc, zp, lo, hi, 0); break;
+            default: neon_direct_tile(w, r0, nr, base, s, p0, n, offsets, K, q, Y, ldc, &rc, zp, lo, hi, 0); break;
             }
         }
     }
