@@ -227,18 +227,18 @@ void vigil_conv_s8_nhwc_neon(const int8_t *W, int rows, const int8_t *base, ptrd
         }
         for (int p0 = 0; p0 < positions; p0 += 4) {
             const int n = positions - p0 < 4 ? positions - p0 : 4;
+            // Position j at x0 + dj: one pointer for the four (register offsets), so a step bumps
+            // one pointer, not four.
             const int8_t *x0 = base + (ptrdiff_t)p0 * ps;
-            const int8_t *x1 = base + (ptrdiff_t)(n > 1 ? p0 + 1 : p0) * ps;
-            const int8_t *x2 = base + (ptrdiff_t)(n > 2 ? p0 + 2 : p0) * ps;
-            const int8_t *x3 = base + (ptrdiff_t)(n > 3 ? p0 + 3 : p0) * ps;
+            const ptrdiff_t d1 = n > 1 ? ps : 0, d2 = n > 2 ? 2 * ps : 0, d3 = n > 3 ? 3 * ps : 0;
             int32x4_t a00 = vdupq_n_s32(0), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
             int32x4_t a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
             const int8_t *w = wb;
             for (int t = 0; t < T; t++) {
                 const ptrdiff_t o = taps[t];
-                const int8_t *y0p = x0 + o, *y1p = x1 + o, *y2p = x2 + o, *y3p = x3 + o;
-                for (int c = 0; c < c16; c++, w += 64, y0p += 16, y1p += 16, y2p += 16, y3p += 16) {
-                    const int8x16_t y0 = vld1q_s8(y0p), y1 = vld1q_s8(y1p), y2 = vld1q_s8(y2p), y3 = vld1q_s8(y3p);
+                const int8_t *yp = x0 + o;
+                for (int c = 0; c < c16; c++, w += 64, yp += 16) {
+                    const int8x16_t y0 = vld1q_s8(yp), y1 = vld1q_s8(yp + d1), y2 = vld1q_s8(yp + d2), y3 = vld1q_s8(yp + d3);
                     const int8x16x4_t v = vld1q_s8_x4(w);
                     const int8x16_t v0 = v.val[0], v1 = v.val[1], v2 = v.val[2], v3 = v.val[3];
                     VIGIL_NHWC_STEP16(0, 0, v0, y0); VIGIL_NHWC_STEP16(0, 1, v0, y1); VIGIL_NHWC_STEP16(0, 2, v0, y2); VIGIL_NHWC_STEP16(0, 3, v0, y3);
@@ -247,7 +247,7 @@ void vigil_conv_s8_nhwc_neon(const int8_t *W, int rows, const int8_t *base, ptrd
                     VIGIL_NHWC_STEP16(3, 0, v3, y0); VIGIL_NHWC_STEP16(3, 1, v3, y1); VIGIL_NHWC_STEP16(3, 2, v3, y2); VIGIL_NHWC_STEP16(3, 3, v3, y3);
                 }
                 if (tail8) {  // 8 channels left
-                    const int8x8_t y0 = vld1_s8(y0p), y1 = vld1_s8(y1p), y2 = vld1_s8(y2p), y3 = vld1_s8(y3p);
+                    const int8x8_t y0 = vld1_s8(yp), y1 = vld1_s8(yp + d1), y2 = vld1_s8(yp + d2), y3 = vld1_s8(yp + d3);
                     const int8x8x4_t v = vld1_s8_x4(w);
                     const int8x8_t v0 = v.val[0], v1 = v.val[1], v2 = v.val[2], v3 = v.val[3];
                     VIGIL_NHWC_STEP8(0, 0, v0, y0); VIGIL_NHWC_STEP8(0, 1, v0, y1); VIGIL_NHWC_STEP8(0, 2, v0, y2); VIGIL_NHWC_STEP8(0, 3, v0, y3);
