@@ -451,13 +451,58 @@ static void pad_quads_s8(const conv_plan *h, const int8_t *X, int8_t *P) {
         }
 }
 
-/// The NHWC path's input: [hp][wp][C8] of x (padding zx; channels past C: 0). Eight channels at a
-/// time, 8 positions by 8 channels transposed with TRN.
+/// n positions of C channels (channel c at src + c * plane) as [n][C8] at d (channels past C: 0):
+/// eight channels at a time, 8 positions by 8 channels transposed with TRN; the last positions
+/// (n % 8) as the 8 ending at n again, overlapping (the same bytes), when n >= 8.
+static void nhwc_run_s8(const int8_t *src, ptrdiff_t plane, int C, int C8, int n, int8_t *d) {
+    for (int c0 = 0; c0 < C8; c0 += 8) {
+        int col = 0;
+        if (c0 + 8 <= C && n >= 8) {
+            for (int next = 0; next < n; next += 8) {
+                col = next + 8 <= n ? next : n - 8;
+                int8x8_t v[8];
+                for (int j = 0; j < 8; j++) v[j] = vld1_s8(src + (ptrdiff_t)(c0 + j) * plane + col);
+                // 8 x 8 byte transpose: TRN on bytes, halfwords, words.
+                const int8x8x2_t b01 = vtrn_s8(v[0], v[1]), b23 = vtrn_s8(v[2], v[3]);
+                const int8x8x2_t b45 = vtrn_s8(v[4], v[5]), b67 = vtrn_s8(v[6], v[7]);
+                const int16x4x2_t h02 = vtrn_s16(vreinterpret_s16_s8(b01.val[0]), vreinterpret_s16_s8(b23.val[0]));
+                const int16x4x2_t h13 = vtrn_s16(vreinterpret_s16_s8(b01.val[1]), vreinterpret_s16_s8(b23.val[1]));
+                const int16x4x2_t h46 = vtrn_s16(vreinterpret_s16_s8(b45.val[0]), vreinterpret_s16_s8(b67.val[0]));
+                const int16x4x2_t h57 = vtrn_s16(vreinterpret_s16_s8(b45.val[1]), vreinterpret_s16_s8(b67.val[1]));
+                const int32x2x2_t w04 = vtrn_s32(vreinterpret_s32_s16(h02.val[0]), vreinterpret_s32_s16(h46.val[0]));
+                const int32x2x2_t w15 = vtrn_s32(vreinterpret_s32_s16(h13.val[0]), vreinterpret_s32_s16(h57.val[0]));
+                const int32x2x2_t w26 = vtrn_s32(vreinterpret_s32_s16(h02.val[1]), vreinterpret_s32_s16(h46.val[1]));
+                const int32x2x2_t w37 = vtrn_s32(vreinterpret_s32_s16(h13.val[1]), vreinterpret_s32_s16(h57.val[1]));
+                int8_t *o = d + (ptrdiff_t)col * C8 + c0;
+                vst1_s8(o, vreinterpret_s8_s32(w04.val[0]));
+                vst1_s8(o + C8, vreinterpret_s8_s32(w15.val[0]));
+                vst1_s8(o + 2 * C8, vreinterpret_s8_s32(w26.val[0]));
+                vst1_s8(o + 3 * C8, vreinterpret_s8_s32(w37.val[0]));
+                vst1_s8(o + 4 * C8, vreinterpret_s8_s32(w04.val[1]));
+                vst1_s8(o + 5 * C8, vreinterpret_s8_s32(w15.val[1]));
+                vst1_s8(o + 6 * C8, vreinterpret_s8_s32(w26.val[1]));
+                vst1_s8(o + 7 * C8, vreinterpret_s8_s32(w37.val[1]));
+            }
+            continue;
+        }
+        for (; col < n; col++)
+            for (int j = 0; j < 8; j++)
+                d[(ptrdiff_t)col * C8 + c0 + j] = c0 + j < C ? src[(ptrdiff_t)(c0 + j) * plane + col] : 0;
+    }
+}
+
+/// The NHWC path's input: [hp][wp][C8] of x (padding zx; channels past C: 0), by nhwc_run_s8 per
+/// row, or over the whole plane at once when there is no padding (a 1x1 convolution: rows of 7 or
+/// 14 positions would otherwise be mostly tails).
 static void pad_nhwc_s8(const conv_plan *h, const int8_t *X, int8_t *P) {
     const vigil_conv_params *p = &h->p;
     const int C = p->in_channels, C8 = h->c8, wp = h->wp;
     const int8_t zx = (int8_t)p->input_zero_point;
     const ptrdiff_t plane = (ptrdiff_t)p->in_h * p->in_w;
+    if (p->pad_top == 0 && p->pad_left == 0 && wp == p->in_w && h->hp == p->in_h) {
+        nhwc_run_s8(X, plane, C, C8, (int)plane, P);
+        return;
+    }
     const int left = p->pad_left < wp ? p->pad_left : wp;
     const int n = p->in_w < wp - left ? p->in_w : wp - left;
     for (int r = 0; r < h->hp; r++) {
@@ -470,40 +515,7 @@ static void pad_nhwc_s8(const conv_plan *h, const int8_t *X, int8_t *P) {
             memset(row + (ptrdiff_t)col * C8 + C, 0, (size_t)(C8 - C));
         }
         if (iy < 0 || iy >= p->in_h || n <= 0) continue;
-        int8_t *d = row + (ptrdiff_t)left * C8;
-        const int8_t *src = X + (ptrdiff_t)iy * p->in_w;
-        for (int c0 = 0; c0 < C8; c0 += 8) {
-            int col = 0;
-            if (c0 + 8 <= C) {
-                for (; col + 8 <= n; col += 8) {
-                    int8x8_t v[8];
-                    for (int j = 0; j < 8; j++) v[j] = vld1_s8(src + (ptrdiff_t)(c0 + j) * plane + col);
-                    // 8 x 8 byte transpose: TRN on bytes, halfwords, words.
-                    const int8x8x2_t b01 = vtrn_s8(v[0], v[1]), b23 = vtrn_s8(v[2], v[3]);
-                    const int8x8x2_t b45 = vtrn_s8(v[4], v[5]), b67 = vtrn_s8(v[6], v[7]);
-                    const int16x4x2_t h02 = vtrn_s16(vreinterpret_s16_s8(b01.val[0]), vreinterpret_s16_s8(b23.val[0]));
-                    const int16x4x2_t h13 = vtrn_s16(vreinterpret_s16_s8(b01.val[1]), vreinterpret_s16_s8(b23.val[1]));
-                    const int16x4x2_t h46 = vtrn_s16(vreinterpret_s16_s8(b45.val[0]), vreinterpret_s16_s8(b67.val[0]));
-                    const int16x4x2_t h57 = vtrn_s16(vreinterpret_s16_s8(b45.val[1]), vreinterpret_s16_s8(b67.val[1]));
-                    const int32x2x2_t w04 = vtrn_s32(vreinterpret_s32_s16(h02.val[0]), vreinterpret_s32_s16(h46.val[0]));
-                    const int32x2x2_t w15 = vtrn_s32(vreinterpret_s32_s16(h13.val[0]), vreinterpret_s32_s16(h57.val[0]));
-                    const int32x2x2_t w26 = vtrn_s32(vreinterpret_s32_s16(h02.val[1]), vreinterpret_s32_s16(h46.val[1]));
-                    const int32x2x2_t w37 = vtrn_s32(vreinterpret_s32_s16(h13.val[1]), vreinterpret_s32_s16(h57.val[1]));
-                    int8_t *o = d + (ptrdiff_t)col * C8 + c0;
-                    vst1_s8(o, vreinterpret_s8_s32(w04.val[0]));
-                    vst1_s8(o + C8, vreinterpret_s8_s32(w15.val[0]));
-                    vst1_s8(o + 2 * C8, vreinterpret_s8_s32(w26.val[0]));
-                    vst1_s8(o + 3 * C8, vreinterpret_s8_s32(w37.val[0]));
-                    vst1_s8(o + 4 * C8, vreinterpret_s8_s32(w04.val[1]));
-                    vst1_s8(o + 5 * C8, vreinterpret_s8_s32(w15.val[1]));
-                    vst1_s8(o + 6 * C8, vreinterpret_s8_s32(w26.val[1]));
-                    vst1_s8(o + 7 * C8, vreinterpret_s8_s32(w37.val[1]));
-                }
-            }
-            for (; col < n; col++)
-                for (int j = 0; j < 8; j++)
-                    d[(ptrdiff_t)col * C8 + c0 + j] = c0 + j < C ? src[(ptrdiff_t)(c0 + j) * plane + col] : 0;
-        }
+        nhwc_run_s8(X + (ptrdiff_t)iy * p->in_w, plane, C, C8, n, row + (ptrdiff_t)left * C8);
     }
 }
 #endif

@@ -531,6 +531,8 @@ static int check_plans(int *checked) {
         if (p.in_channels == 1) p.groups = 1;
         p.out_channels = p.groups * (1 + (int)(next() % 24));
         const int pointwise = trial % 4 == 3;
+        /* Some 1x1 layers with 96+ input channels (the A72 channel-last path over a whole plane). */
+        if (pointwise && trial % 8 == 7 && p.groups == 1) p.in_channels = 96 + (int)(next() % 80);
         p.k_h = oneD || pointwise ? 1 : 1 + (int)(next() % 5);
         p.k_w = pointwise ? 1 : 1 + (int)(next() % 9);
         p.stride_h = oneD || pointwise ? 1 : 1 + (int)(next() % 2);
