@@ -205,8 +205,8 @@ void vigil_conv_s8_direct_neon(const int16_t *W, int rows, const int8_t *base, i
 /// [-127, 127] sum to at most 2 * 128 * 127 = 32512 in int16 (the plan checks the weights). W is
 /// [ceil(rows/4)][T][C8 / 16 chunks of 16 (then one of 8)][4 rows][chunk]: the four rows' weights
 /// of one chunk are one load. A tile is 4 rows by 4 positions: per 16 channels of a tap, 5 loads
-/// (post-incremented pointers) and 16 x 3 instructions for 256 products. Positions past
-/// `positions` in the last tile read position positions - 1 again (not stored).
+/// and 16 x 3 instructions for 256 products. With 4 positions or more the last tile overlaps the
+/// one before; with fewer, the missing positions read position p0 again (not stored).
 void vigil_conv_s8_nhwc_neon(const int8_t *W, int rows, const int8_t *base, ptrdiff_t ps, int positions,
                              const int32_t *taps, int T, int C8, const vigil_requant_rows *q, int8_t *Y, ptrdiff_t ldc) {
     const ptrdiff_t K = (ptrdiff_t)T * C8;
@@ -225,7 +225,10 @@ void vigil_conv_s8_nhwc_neon(const int8_t *W, int rows, const int8_t *base, ptrd
             mv = vld1q_s32(q->multiplier + r0);
             sh = vsubq_s32(vdupq_n_s32(31), vld1q_s32(q->shift + r0));
         }
-        for (int p0 = 0; p0 < positions; p0 += 4) {
+        for (int next = 0; next < positions; next += 4) {
+            // The last tile of a run of 4 or more positions ends at the run's end, overlapping the
+            // one before (the same bytes again), so every tile is whole.
+            const int p0 = next + 4 <= positions || positions < 4 ? next : positions - 4;
             const int n = positions - p0 < 4 ? positions - p0 : 4;
             // Position j at x0 + dj: one pointer for the four (register offsets), so a step bumps
             // one pointer, not four.
