@@ -62,11 +62,36 @@ __attribute__((target("avx512f,avx512bw"))) static int quantize_avx512(const flo
 }
 #endif
 
+#if defined(__aarch64__)
+#include <arm_neon.h>
+/// 16 at a time: FDIV, then FCVTNS (to nearest, ties to even: rintf then the conversion in one;
+/// NaN gives 0, so the zero point; out-of-range values saturate, and the saturating zero-point add
+/// and narrows keep them past the clamp on the side the 2^30 clamp would), then [lo, hi].
+static int quantize_neon(const float *X, int n, float scale, int32_t zp, int32_t lo, int32_t hi, int8_t *Y) {
+    const float32x4_t s = vdupq_n_f32(scale);
+    const int32x4_t z = vdupq_n_s32(zp);
+    const int8x16_t l = vdupq_n_s8((int8_t)lo), h = vdupq_n_s8((int8_t)hi);
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const float32x4x4_t x = vld1q_f32_x4(X + i);
+        const int32x4_t r0 = vqaddq_s32(vcvtnq_s32_f32(vdivq_f32(x.val[0], s)), z);
+        const int32x4_t r1 = vqaddq_s32(vcvtnq_s32_f32(vdivq_f32(x.val[1], s)), z);
+        const int32x4_t r2 = vqaddq_s32(vcvtnq_s32_f32(vdivq_f32(x.val[2], s)), z);
+        const int32x4_t r3 = vqaddq_s32(vcvtnq_s32_f32(vdivq_f32(x.val[3], s)), z);
+        const int16x8_t a = vcombine_s16(vqmovn_s32(r0), vqmovn_s32(r1)), b = vcombine_s16(vqmovn_s32(r2), vqmovn_s32(r3));
+        vst1q_s8(Y + i, vminq_s8(vmaxq_s8(vcombine_s8(vqmovn_s16(a), vqmovn_s16(b)), l), h));
+    }
+    return i;
+}
+#endif
+
 void vigil_quantize_f32_s8(const float *X, int n, float scale, int32_t zero_point, int32_t lo, int32_t hi, int8_t *Y) {
     int i = 0;
 #if defined(__x86_64__)
     if (vigil_kernel_selected() == VIGIL_KERNEL_AVX512VNNI) i = quantize_avx512(X, n, scale, zero_point, lo, hi, Y);
     else if (vigil_kernel_has_avx2()) i = quantize_avx2(X, n, scale, zero_point, lo, hi, Y);
+#elif defined(__aarch64__)
+    if (vigil_kernel_selected() != VIGIL_KERNEL_GENERIC) i = quantize_neon(X, n, scale, zero_point, lo, hi, Y);
 #endif
     for (; i < n; i++) Y[i] = quantize_one(X[i], scale, zero_point, lo, hi);
 }
