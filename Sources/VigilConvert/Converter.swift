@@ -128,7 +128,8 @@ public enum Converter {
         func artifacts(_ keep: Set<String>) throws -> ConversionArtifacts {
             var q = Emitter(g, nodes, .int8(ranges: ranges, keepFloat: keep), tap: true)
             let int8Tapped = try q.emit(metadata: Array("{}".utf8))
-            return ConversionArtifacts(name: meta.name ?? "model", floatTapped: tapModel, int8Tapped: int8Tapped, taps: tapped.taps, inputElements: per)
+            return ConversionArtifacts(name: meta.name ?? "model", floatTapped: tapModel, int8Tapped: int8Tapped, taps: tapped.taps, inputElements: per,
+                                       floatOperators: nodes.compactMap { n in q.floatReason(n).map { ModelMetadata.FloatOperator(name: n.name, op: n.code.name, reason: $0) } })
         }
         if let minSQNR = options.minSQNR, options.maxFloatLayers > 0 {
             // Sensitivity pass on (up to 64 samples of) the calibration data.
@@ -144,6 +145,9 @@ public enum Converter {
             if worst.isEmpty { log.append(String(format: "sensitivity: every layer is at or above %.1f dB; nothing kept in float", minSQNR)) }
         }
         var int8 = Emitter(g, nodes, .int8(ranges: ranges, keepFloat: keep))
+        let floatOps = nodes.compactMap { n in int8.floatReason(n).map { ModelMetadata.FloatOperator(name: n.name, op: n.code.name, reason: $0) } }
+        meta.floatOperators = floatOps.isEmpty ? nil : floatOps
+        for f in floatOps { log.append("runs in float32: \(f.op) '\(f.name)' (\(f.reason))") }
         let model = try int8.emit(metadata: try meta.encoded())
         return ConversionResult(model: model, floatModel: floatModel, ranges: ranges, sourceSHA256: sha, log: log,
                                 metadata: meta, artifacts: try artifacts(keep))
