@@ -29,6 +29,12 @@ struct Emitter {
     /// Operators without an int8 kernel: in int8 models they run in float32 between a Dequantize
     /// and a Quantize (mixed precision).
     static let floatOnly: Set<OpCode> = [.lstm, .gru]
+    /// Operators that only move values: they take the precision of their input's producer, so a
+    /// float32 value on its way to or from a float-only operator (the Transpose and Squeeze around
+    /// an LSTM) is not quantized and dequantized again for nothing.
+    static let dataMovement: Set<OpCode> = [.reshape, .transpose, .slice]
+    /// Values that exist in float32 only: graph inputs and outputs of float32 operators (int8 models).
+    private var floatProduced: Set<String> = []
     private let floatPrefix: Set<String>
 
     init(_ g: IRGraph, _ nodes: [VNode], _ precision: Precision, tap: Bool = false) {
@@ -37,6 +43,8 @@ struct Emitter {
         self.precision = precision
         tapEveryActivation = tap
         floatPrefix = Emitter.preprocessingPrefix(g, nodes)
+        floatProduced = Set(g.inputs.filter { g.valueTypes[$0] == nil && g.quantizedTypes[$0] == nil })
+        for n in nodes where floatReason(n) != nil { floatProduced.formUnion([n.output] + n.extraOutputs) }
     }
 
     mutating func emit(metadata: [UInt8]) throws -> [UInt8] {
@@ -84,6 +92,7 @@ struct Emitter {
     func floatReason(_ n: VNode) -> String? {
         guard isInt8 else { return "float model" }
         if Emitter.floatOnly.contains(n.code) { return "no int8 kernel" }
+        if Emitter.dataMovement.contains(n.code), floatProduced.contains(n.inputs[0]) { return "moves a float32 value" }
         if floatPrefix.contains(n.output) { return "input standardization prefix" }
         if n.source.split(separator: "+").contains(where: { keepFloat.contains(String($0)) }) { return "kept in float32 (--keep-float or sensitivity)" }
         return nil
