@@ -6,6 +6,9 @@ struct ShapesAndConstants {
         "Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Reshape", "Identity",
         "Add", "Sub", "Mul", "Div", "Slice", "ConstantOfShape", "Flatten", "Transpose", "Range", "Neg", "Sqrt",
         "DequantizeLinear", "Expand",
+        // Shape arithmetic of exported attention and of Keras 3's recurrent loops; booleans are
+        // int64 0/1 here.
+        "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Not", "Mod", "Where",
     ]
 
     static func run(_ g: IRGraph) throws {
@@ -106,6 +109,41 @@ struct ShapesAndConstants {
                 }
             }
             result = make(v, shape, kind)
+        case "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Mod":
+            let b = ins[1]!
+            guard let shape = broadcast(a.shape, b.shape) else { throw ConvertError("\(n.label): shapes \(a.shape) and \(b.shape) do not broadcast") }
+            let va = values(a), vb = values(b)
+            let kind: IRTensor.Kind = n.op == "Mod" && (a.kind == .float || b.kind == .float) ? .float : .int64
+            var v: [Double] = []
+            for i in 0..<shape.reduce(1, *) {
+                let x = va[broadcastIndex(i, shape, a.shape)], y = vb[broadcastIndex(i, shape, b.shape)]
+                switch n.op {
+                case "Equal": v.append(x == y ? 1 : 0)
+                case "Less": v.append(x < y ? 1 : 0)
+                case "Greater": v.append(x > y ? 1 : 0)
+                case "LessOrEqual": v.append(x <= y ? 1 : 0)
+                case "GreaterOrEqual": v.append(x >= y ? 1 : 0)
+                case "And": v.append(x != 0 && y != 0 ? 1 : 0)
+                case "Or": v.append(x != 0 || y != 0 ? 1 : 0)
+                default:
+                    // fmod=1: C fmod (sign of the dividend); fmod=0: integer mod, sign of the divisor.
+                    guard y != 0 else { throw ConvertError("\(n.label): Mod by zero") }
+                    let r = x.truncatingRemainder(dividingBy: y)
+                    v.append(n.int("fmod", 0) == 1 || r == 0 || (r < 0) == (y < 0) ? r : r + y)
+                }
+            }
+            result = make(v, shape, kind)
+        case "Not": result = make(values(a).map { $0 == 0 ? 1 : 0 }, a.shape, .int64)
+        case "Where":
+            let b = ins[1]!, c = ins[2]!
+            guard let ab = broadcast(a.shape, b.shape), let shape = broadcast(ab, c.shape) else {
+                throw ConvertError("\(n.label): shapes \(a.shape), \(b.shape) and \(c.shape) do not broadcast")
+            }
+            let va = values(a), vb = values(b), vc = values(c)
+            let v = (0..<shape.reduce(1, *)).map { i in
+                va[broadcastIndex(i, shape, a.shape)] != 0 ? vb[broadcastIndex(i, shape, b.shape)] : vc[broadcastIndex(i, shape, c.shape)]
+            }
+            result = make(v, shape, b.kind == .float || c.kind == .float ? .float : .int64)
         case "Gather":
             let idx = ins[1]!
             var axis = n.int("axis", 0)
@@ -209,10 +247,11 @@ struct ShapesAndConstants {
         }
         switch n.op {
         case "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSwish", "BatchNormalization", "Dropout", "Scaler",
-             "Identity", "Softmax", "QuantizeLinear", "DequantizeLinear", "Cast", "Neg", "Sqrt", "Exp", "Abs":
+             "Identity", "Softmax", "QuantizeLinear", "DequantizeLinear", "Cast", "Neg", "Sqrt", "Exp", "Abs", "Not":
             set(try s(0))
             for i in 1..<n.outputs.count where !n.outputs[i].isEmpty { set(try s(0), i) }  // Dropout mask
-        case "Add", "Sub", "Mul", "Div", "Sum", "Max", "Min":
+        case "Add", "Sub", "Mul", "Div", "Sum", "Max", "Min", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
+             "And", "Or", "Mod", "Where":
             var shape = try s(0)
             for i in 1..<n.inputs.count {
                 guard let b = broadcast(shape, try s(i)) else {
