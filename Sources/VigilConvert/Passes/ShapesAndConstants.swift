@@ -330,6 +330,10 @@ struct ShapesAndConstants {
             if axis < 0 { axis += x.count }
             guard axis >= 0, axis < x.count else { throw ConvertError("\(n.label): axis \(n.int("axis", 0)) of rank \(x.count)") }
             set(Array(x[..<axis]) + idx.shape + Array(x[(axis + 1)...]))
+        case "ConstantOfShape", "Range":
+            // Their output size is a value, not a shape: static only when the inputs are constant
+            // (then they were folded above).
+            throw ConvertError("\(n.label): \(n.op) needs constant inputs (after folding) to have a static shape")
         case "Expand":
             guard let target = constant(g, n.inputs[1])?.ints, let shape = broadcast(try s(0), target.map(Int.init)) else {
                 throw ConvertError("\(n.label): Expand needs a constant target shape that \(try s(0)) broadcasts to")
