@@ -135,7 +135,7 @@ public enum Converter {
             // Sensitivity pass on (up to 64 samples of) the calibration data.
             let probe = Array(options.calibration.prefix(64 * per))
             let r = try Fidelity.evaluate(try artifacts(keep), samples: probe, labels: nil, classNames: nil)
-            let bySource = Dictionary(nodes.map { ($0.output, $0.source) }, uniquingKeysWith: { a, _ in a })
+            let bySource = Dictionary(nodes.flatMap { n in ([n.output] + n.extraOutputs).map { ($0, n.source) } }, uniquingKeysWith: { a, _ in a })
             let worst = r.layers.filter { $0.sqnrDB < minSQNR }.sorted { $0.sqnrDB < $1.sqnrDB }.prefix(options.maxFloatLayers)
             for l in worst {
                 let sources = (bySource[l.value] ?? "").split(separator: "+").map(String.init)
