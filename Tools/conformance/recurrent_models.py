@@ -164,7 +164,7 @@ def main():
             path = os.path.join(d, f"{m.graph.name}.onnx")
             onnx.save(m, path)
             failures += check(bins, d, path, m.graph.name, calib, ev, "x")
-        # Keras 3 exported directly: Loop/Less/And, refused up front with the list of those ops.
+        # Keras 3 exported directly: Loop/Less/And; Less/And fold, the Loop is refused by name.
         loop = os.path.join(HERE, "keras", "seed_keras3_loop.onnx")
         r = run([os.path.join(bins, "vigil-convert"), loop, "--float", "-o", os.path.join(d, "loop.vigil")])
         ok = r.returncode != 0 and "Loop" in r.stderr

@@ -10,7 +10,7 @@ users save it and exported to ONNX with tf2onnx (opset 17):
                            then tf2onnx.convert.from_keras -> an ONNX LSTM node.
   seed_keras3_loop.onnx    Keras 3 exported directly (tf2onnx.convert.from_function on the reloaded
                            model): tf2onnx does not recognise Keras 3's LSTM loop and writes
-                           Loop/Less/And, which vigil-convert refuses with the list of those ops.
+                           Loop/Less/And; vigil-convert folds Less/And and refuses the Loop by name.
                            Kept to pin that behaviour; not converted by the tests.
 
 Keras 3's own model.export(format="onnx") and from_keras on a Keras 3 model fail with tf2onnx 1.17
