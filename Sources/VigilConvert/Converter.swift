@@ -128,13 +128,14 @@ public enum Converter {
         func artifacts(_ keep: Set<String>) throws -> ConversionArtifacts {
             var q = Emitter(g, nodes, .int8(ranges: ranges, keepFloat: keep), tap: true)
             let int8Tapped = try q.emit(metadata: Array("{}".utf8))
-            return ConversionArtifacts(name: meta.name ?? "model", floatTapped: tapModel, int8Tapped: int8Tapped, taps: tapped.taps, inputElements: per)
+            return ConversionArtifacts(name: meta.name ?? "model", floatTapped: tapModel, int8Tapped: int8Tapped, taps: tapped.taps, inputElements: per,
+                                       floatOperators: nodes.compactMap { n in q.floatReason(n).map { ModelMetadata.FloatOperator(name: n.name, op: n.code.name, reason: $0) } })
         }
         if let minSQNR = options.minSQNR, options.maxFloatLayers > 0 {
             // Sensitivity pass on (up to 64 samples of) the calibration data.
             let probe = Array(options.calibration.prefix(64 * per))
             let r = try Fidelity.evaluate(try artifacts(keep), samples: probe, labels: nil, classNames: nil)
-            let bySource = Dictionary(nodes.map { ($0.output, $0.source) }, uniquingKeysWith: { a, _ in a })
+            let bySource = Dictionary(nodes.flatMap { n in ([n.output] + n.extraOutputs).map { ($0, n.source) } }, uniquingKeysWith: { a, _ in a })
             let worst = r.layers.filter { $0.sqnrDB < minSQNR }.sorted { $0.sqnrDB < $1.sqnrDB }.prefix(options.maxFloatLayers)
             for l in worst {
                 let sources = (bySource[l.value] ?? "").split(separator: "+").map(String.init)
@@ -144,6 +145,9 @@ public enum Converter {
             if worst.isEmpty { log.append(String(format: "sensitivity: every layer is at or above %.1f dB; nothing kept in float", minSQNR)) }
         }
         var int8 = Emitter(g, nodes, .int8(ranges: ranges, keepFloat: keep))
+        let floatOps = nodes.compactMap { n in int8.floatReason(n).map { ModelMetadata.FloatOperator(name: n.name, op: n.code.name, reason: $0) } }
+        meta.floatOperators = floatOps.isEmpty ? nil : floatOps
+        for f in floatOps { log.append("runs in float32: \(f.op) '\(f.name)' (\(f.reason))") }
         let model = try int8.emit(metadata: try meta.encoded())
         return ConversionResult(model: model, floatModel: floatModel, ranges: ranges, sourceSHA256: sha, log: log,
                                 metadata: meta, artifacts: try artifacts(keep))

@@ -35,6 +35,14 @@ public struct ModelMetadata: Codable, Sendable, Equatable {
         public init() {}
     }
 
+    /// An operator that runs in float32 inside an int8 model, and why (e.g. "no int8 kernel").
+    public struct FloatOperator: Codable, Sendable, Equatable {
+        public var name: String
+        public var op: String
+        public var reason: String
+        public init(name: String, op: String, reason: String) { (self.name, self.op, self.reason) = (name, op, reason) }
+    }
+
     public var name: String?
     public var version: String?
     public var description: String?
@@ -44,6 +52,8 @@ public struct ModelMetadata: Codable, Sendable, Equatable {
     public var outputs: [TensorSpec]?
     public var preprocessing: Preprocessing?
     public var provenance: Provenance?
+    /// int8 models: the operators kept in float32 (mixed precision); absent when none are.
+    public var floatOperators: [FloatOperator]?
 
     public init() {}
 

@@ -89,6 +89,9 @@ public enum OpCode: UInt16, Sendable, CaseIterable {
     case pad = 18
     case quantize = 19
     case dequantize = 20
+    case lstm = 21
+    case gru = 22
+    case slice = 23
 
     public var name: String {
         switch self {
@@ -112,6 +115,9 @@ public enum OpCode: UInt16, Sendable, CaseIterable {
         case .pad: "Pad"
         case .quantize: "Quantize"
         case .dequantize: "Dequantize"
+        case .lstm: "LSTM"
+        case .gru: "GRU"
+        case .slice: "Slice"
         }
     }
 }
@@ -132,10 +138,16 @@ public enum AttributeKey: UInt16, Sendable, CaseIterable {
     case countIncludePad = 12 // int32[1]: 0 or 1
     case padMode = 13         // int32[1]: PadMode raw value
     case padValue = 14        // float32[1]
+    case direction = 15       // int32[1]: RecurrentDirection raw value
+    case layout = 16          // int32[1]: 0 = [seq, batch, ...], 1 = [batch, seq, ...] (ONNX layout)
+    case linearBeforeReset = 17 // int32[1]: 0 or 1 (GRU)
+    case cellClip = 18        // float32[1]: |gate pre-activation| bound (ONNX clip); absent = none
+    case starts = 19          // int32[rank]: first input index per axis (Slice)
+    case steps = 20           // int32[rank]: input step per axis, may be negative (Slice)
 
     public var isFloat: Bool {
         switch self {
-        case .clipMin, .clipMax, .alpha, .padValue: true
+        case .clipMin, .clipMax, .alpha, .padValue, .cellClip: true
         default: false
         }
     }
@@ -155,6 +167,12 @@ public enum AttributeKey: UInt16, Sendable, CaseIterable {
         case .countIncludePad: "count_include_pad"
         case .padMode: "pad_mode"
         case .padValue: "pad_value"
+        case .direction: "direction"
+        case .layout: "layout"
+        case .linearBeforeReset: "linear_before_reset"
+        case .cellClip: "cell_clip"
+        case .starts: "starts"
+        case .steps: "steps"
         }
     }
 }
@@ -172,4 +190,12 @@ public enum PadMode: Int32, Sendable {
     case constant = 0
     case edge = 1
     case reflect = 2
+}
+
+/// Direction of LSTM and GRU: forward, reverse, or both (outputs of the two stacked on the
+/// direction axis, forward first).
+public enum RecurrentDirection: Int32, Sendable {
+    case forward = 0
+    case reverse = 1
+    case bidirectional = 2
 }

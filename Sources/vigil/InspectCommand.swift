@@ -41,15 +41,20 @@ struct InspectCommand: ParsableCommand {
         print(table(rows))
 
         print("\noperators (\(m.ops.count))")
-        rows = [["#", "op", "name", "inputs -> outputs", "attributes"]]
+        // Precision of each operator: that of its first output (Quantize and Dequantize convert);
+        // for float32 operators of a model that also has int8 ones, the reason the converter recorded.
+        let reasons = Dictionary(((try? file.metadata())?.floatOperators ?? []).map { ($0.name, $0.reason) }, uniquingKeysWith: { a, _ in a })
+        rows = [["#", "op", "name", "precision", "inputs -> outputs", "attributes"]]
         for (k, op) in m.ops.enumerated() {
+            var precision = op.code == .quantize || op.code == .dequantize ? "convert" : m.tensors[op.outputs[0]].dtype.name
+            if precision == "float32", let why = reasons[op.name] { precision += " (\(why))" }
             let ins = op.inputs.map { $0 < 0 ? "-" : "\($0)" }.joined(separator: ",")
             let outs = op.outputs.map(String.init).joined(separator: ",")
             let attrs: String = op.attributes.map { a -> String in
                 let v = a.key.isFloat ? a.floats.map { "\($0)" } : a.ints.map(String.init)
                 return "\(a.key.name)=\(v.count == 1 ? v[0] : "[" + v.joined(separator: ",") + "]")"
             }.joined(separator: " ")
-            rows.append(["\(k)", op.code.name, op.name, "\(ins) -> \(outs)", attrs])
+            rows.append(["\(k)", op.code.name, op.name, precision, "\(ins) -> \(outs)", attrs])
         }
         print(table(rows))
 

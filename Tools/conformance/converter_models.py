@@ -102,6 +102,31 @@ def concat_pad():
     return model("concat_pad", nodes, inits, [1, 2, 7, 7], [1, 4]), (2, 7, 7)
 
 
+def shape_arith():
+    """Exporter shape arithmetic that must fold away: Shape -> Gather -> Equal/Less/And/Not/Mod ->
+    Where picks the Reshape target; Expand broadcasts a constant (as around LSTM initial states)."""
+    inits = [nh.from_array(np.array(2, np.int64), "i2"), nh.from_array(np.array(6, np.int64), "six"),
+             nh.from_array(np.array(4, np.int64), "four"), nh.from_array(np.array([1, 24], np.int64), "flat"),
+             nh.from_array(np.array([24, 1], np.int64), "tall"), nh.from_array(np.array([1, 1], np.int64), "ones"),
+             nh.from_array(np.array(2, np.int64), "two"), nh.from_array(w(1, 1, s=0.5), "c"),
+             nh.from_array(w(24, 3), "Wf")]
+    nodes = [helper.make_node("Shape", ["x"], ["s"], name="shape"),
+             helper.make_node("Gather", ["s", "i2"], ["d2"], axis=0, name="dim2"),
+             helper.make_node("Equal", ["d2", "six"], ["is6"], name="eq"),
+             helper.make_node("Less", ["d2", "four"], ["lt4"], name="lt"),
+             helper.make_node("Not", ["lt4"], ["ge4"], name="not"),
+             helper.make_node("And", ["is6", "ge4"], ["ok"], name="and"),
+             helper.make_node("Mod", ["d2", "four"], ["rem"], name="mod"),
+             helper.make_node("Equal", ["rem", "two"], ["rem2"], name="eq2"),
+             helper.make_node("And", ["ok", "rem2"], ["ok2"], name="and2"),
+             helper.make_node("Where", ["ok2", "flat", "tall"], ["target"], name="where"),
+             helper.make_node("Reshape", ["x", "target"], ["f"], name="reshape"),
+             helper.make_node("Expand", ["c", "ones"], ["cb"], name="expand"),
+             helper.make_node("Mul", ["f", "cb"], ["fs"], name="scale"),
+             helper.make_node("MatMul", ["fs", "Wf"], ["y"], name="head")]
+    return model("shape_arith", nodes, inits, [1, 4, 6], [1, 3]), (4, 6)
+
+
 def ort_quantized(path, calib, fmt, activation, ops=None):
     """onnxruntime's own quantize_static (per-channel int8 weights), as a user would run it."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
@@ -169,7 +194,7 @@ def main():
     bins = sys.argv[1]
     failures = 0
     with tempfile.TemporaryDirectory() as d:
-        for build in (ecg_cnn, mobile_block, mlp, concat_pad):
+        for build in (ecg_cnn, mobile_block, mlp, concat_pad, shape_arith):
             m, shape = build()
             name = m.graph.name
             path = os.path.join(d, f"{name}.onnx")

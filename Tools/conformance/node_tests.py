@@ -48,6 +48,10 @@ CLAIMED = {
     "QLinearMatMul": ["test_qlinearmatmul_"],
     "ConvInteger": ["test_convinteger_"],
     "MatMulInteger": ["test_matmulinteger"],
+    "LSTM": ["test_lstm_"],
+    "GRU": ["test_gru_"],
+    "Slice": ["test_slice"],
+    "Gather": ["test_gather_"],
 }
 
 # Ops whose integer output vigil infer writes dequantized: (scale input index, zero point index).

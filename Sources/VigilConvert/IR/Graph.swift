@@ -23,6 +23,7 @@ enum IRAttribute {
     case ints([Int])
     case floats([Float])
     case string(String)
+    case strings([String])
     case tensor(IRTensor)
 }
 
@@ -45,6 +46,10 @@ struct IRNode {
     func ints(_ k: String) -> [Int]? {
         if case .ints(let v)? = attributes[k] { return v }
         if case .int(let v)? = attributes[k] { return [v] }
+        return nil
+    }
+    func strings(_ k: String) -> [String]? {
+        if case .strings(let v)? = attributes[k] { return v }
         return nil
     }
     func string(_ k: String) -> String? {

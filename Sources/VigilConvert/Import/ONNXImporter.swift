@@ -59,6 +59,7 @@ enum ONNXImporter {
                 case .tensor: attrs[a.name] = .tensor(try tensor(a.t, g))
                 case .floats: attrs[a.name] = .floats(a.floats)
                 case .ints: attrs[a.name] = .ints(a.ints.map { Int($0) })
+                case .strings: attrs[a.name] = .strings(a.strings.map { String(decoding: $0, as: UTF8.self) })
                 default: break  // graphs, sparse tensors, type protos: unused by supported ops
                 }
             }

@@ -23,6 +23,18 @@ struct Emitter {
     private var otherValue: [String: Int] = [:]  // integer tensors with fixed types (QDQ in float mode)
     /// Names of the tapped values, in output order after the real outputs.
     private(set) var taps: [String] = []
+    /// In an int8 model, the operators that run in float32 and why, in graph order.
+    private(set) var floatOps: [(name: String, op: String, reason: String)] = []
+
+    /// Operators without an int8 kernel: in int8 models they run in float32 between a Dequantize
+    /// and a Quantize (mixed precision).
+    static let floatOnly: Set<OpCode> = [.lstm, .gru]
+    /// Operators that only move values: they take the precision of their input's producer, so a
+    /// float32 value on its way to or from a float-only operator (the Transpose and Squeeze around
+    /// an LSTM) is not quantized and dequantized again for nothing.
+    static let dataMovement: Set<OpCode> = [.reshape, .transpose, .slice]
+    /// Values that exist in float32 only: graph inputs and outputs of float32 operators (int8 models).
+    private var floatProduced: Set<String> = []
     private let floatPrefix: Set<String>
 
     init(_ g: IRGraph, _ nodes: [VNode], _ precision: Precision, tap: Bool = false) {
@@ -31,6 +43,8 @@ struct Emitter {
         self.precision = precision
         tapEveryActivation = tap
         floatPrefix = Emitter.preprocessingPrefix(g, nodes)
+        floatProduced = Set(g.inputs.filter { g.valueTypes[$0] == nil && g.quantizedTypes[$0] == nil })
+        for n in nodes where floatReason(n) != nil { floatProduced.formUnion([n.output] + n.extraOutputs) }
     }
 
     mutating func emit(metadata: [UInt8]) throws -> [UInt8] {
@@ -51,9 +65,11 @@ struct Emitter {
             if let t = otherValue[name] { b.outputs.append(t) } else { b.outputs.append(try float(name)) }
         }
         if tapEveryActivation {
-            for n in nodes where !g.outputs.contains(n.output) && otherValue[n.output] == nil {
-                taps.append(n.output)
-                b.outputs.append(try float(n.output))
+            for n in nodes {
+                for o in [n.output] + n.extraOutputs where !g.outputs.contains(o) && otherValue[o] == nil {
+                    taps.append(o)
+                    b.outputs.append(try float(o))
+                }
             }
         }
         b.metadataJSON = metadata
@@ -69,10 +85,17 @@ struct Emitter {
         return false
     }
 
-    func runsFloat(_ n: VNode) -> Bool {
-        guard isInt8 else { return true }
-        if floatPrefix.contains(n.output) { return true }
-        return n.source.split(separator: "+").contains { keepFloat.contains(String($0)) }
+    func runsFloat(_ n: VNode) -> Bool { floatReason(n) != nil }
+
+    /// Why `n` runs in float32 in an int8 model (nil: it runs in int8). Always "float model" when
+    /// the whole model is float.
+    func floatReason(_ n: VNode) -> String? {
+        guard isInt8 else { return "float model" }
+        if Emitter.floatOnly.contains(n.code) { return "no int8 kernel" }
+        if Emitter.dataMovement.contains(n.code), floatProduced.contains(n.inputs[0]) { return "moves a float32 value" }
+        if floatPrefix.contains(n.output) { return "input standardization prefix" }
+        if n.source.split(separator: "+").contains(where: { keepFloat.contains(String($0)) }) { return "kept in float32 (--keep-float or sensitivity)" }
+        return nil
     }
 
     /// Outputs of the chain of Add/Mul by constants that starts at a graph input: feature
@@ -95,6 +118,7 @@ struct Emitter {
     // MARK: Values in either form
 
     mutating func float(_ v: String) throws -> Int {
+        if v.isEmpty { return -1 }  // an absent optional input
         if let t = floatValue[v] { return t }
         if let c = g.tensors[v], c.isConstant {
             let t = b.addConstant(v, float32: c.floats ?? c.ints!.map(Float.init), shape: c.shape)
@@ -160,12 +184,18 @@ struct Emitter {
             }
             return
         }
-        if runsFloat(n) {
+        if let reason = floatReason(n) {
             var ins: [Int] = []
             for v in n.inputs { ins.append(try float(v)) }
-            let t = b.addTensor(n.output, .float32, shape)
-            b.addOp(n.code, n.name, inputs: ins, outputs: [t], attributes: n.attributes)
-            floatValue[n.output] = t
+            while ins.last == -1 { ins.removeLast() }
+            var outs: [Int] = []
+            for o in [n.output] + n.extraOutputs {
+                let t = b.addTensor(o, .float32, try g.shape(o))
+                floatValue[o] = t
+                outs.append(t)
+            }
+            b.addOp(n.code, n.name, inputs: ins, outputs: outs, attributes: n.attributes)
+            if isInt8 { floatOps.append((n.name, n.code.name, reason)) }
             return
         }
         // int8
@@ -197,7 +227,7 @@ struct Emitter {
         }
         let p: (Float, Int32)
         switch n.code {
-        case .maxPool, .reshape, .transpose, .pad: p = int8Params[n.inputs[0]]!
+        case .maxPool, .reshape, .transpose, .pad, .slice: p = int8Params[n.inputs[0]]!
         case .softmax: p = (1.0 / 256, -128)
         default: p = try params(n.output)
         }

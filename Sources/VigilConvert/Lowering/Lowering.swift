@@ -9,6 +9,8 @@ struct VNode {
     var output: String
     var attributes: [Attribute] = []
     var source: String
+    /// Outputs after the first (LSTM's Y_h and Y_c, GRU's Y_h); unused ones get fresh names.
+    var extraOutputs: [String] = []
 
     func attribute(_ k: AttributeKey) -> Attribute? { attributes.first { $0.key == k } }
 }
@@ -22,7 +24,8 @@ struct Lowering {
         "Conv", "BatchNormalization", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Concat", "MaxPool",
         "AveragePool", "GlobalAveragePool", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSwish", "Softmax",
         "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Pad", "Identity", "Dropout",
-        "QuantizeLinear", "DequantizeLinear", "Cast", "Scaler", "ReduceMean",
+        "QuantizeLinear", "DequantizeLinear", "Cast", "Scaler", "ReduceMean", "LSTM", "GRU",
+        "Slice", "Gather",
     ]
 
     /// Ops accepted on import: the lowered ones, the shape arithmetic folded away, and the
@@ -281,11 +284,109 @@ struct Lowering {
                 ], source: src))
             case "QuantizeLinear", "DequantizeLinear":
                 try lowerQDQ(n, g, &out, src)
+            case "LSTM", "GRU":
+                out.append(try lowerRecurrent(n, g, src))
+            case "Slice":
+                let w = try ShapesAndConstants.sliceWindow(n, g)
+                out.append(VNode(code: .slice, name: src, inputs: [x(0)], output: y,
+                                 attributes: [Attribute(.starts, ints: w.starts), Attribute(.steps, ints: w.steps)], source: src))
+            case "Gather":
+                // Constant indices into a run-time value (e.g. the last step of an LSTM's Y): one
+                // Slice when they are evenly spaced, else a Slice per index joined by Concat; then
+                // a Reshape when the index tensor is not 1-D.
+                let xs = try g.shape(x(0))
+                let idx = try requireConstant(1, "the indices")
+                var axis = n.int("axis", 0)
+                if axis < 0 { axis += xs.count }
+                let d = xs[axis]
+                let v = (idx.ints ?? idx.floats!.map { Int64($0) }).map { Int($0) < 0 ? Int($0) + d : Int($0) }
+                guard !v.isEmpty, v.allSatisfy({ (0..<d).contains($0) }) else {
+                    throw ConvertError("\(n.label): indices \(v) are out of range for axis \(axis) of size \(d)")
+                }
+                let step = v.count > 1 ? v[1] - v[0] : 1
+                let even = step != 0 && v.indices.allSatisfy { v[$0] == v[0] + $0 * step }
+                func window(_ first: Int, _ step: Int, _ count: Int, _ name: String) -> VNode {
+                    var starts = [Int](repeating: 0, count: xs.count), steps = [Int](repeating: 1, count: xs.count)
+                    (starts[axis], steps[axis]) = (first, step)
+                    return VNode(code: .slice, name: name, inputs: [x(0)], output: "", attributes: [
+                        Attribute(.starts, ints: starts), Attribute(.steps, ints: steps)], source: src)
+                }
+                var joined = xs
+                joined[axis] = v.count
+                let final = try g.shape(y)
+                let gathered = final == joined ? y : g.fresh("\(src).gathered")
+                if gathered != y { g.tensors[gathered] = IRTensor(name: gathered, shape: joined) }
+                if even {
+                    var s = window(v[0], step, v.count, src)
+                    s.output = gathered
+                    out.append(s)
+                } else {
+                    var parts: [String] = []
+                    var one = xs
+                    one[axis] = 1
+                    for (k, i) in v.enumerated() {
+                        var s = window(i, 1, 1, "\(src).\(k)")
+                        s.output = g.fresh("\(src).index\(k)")
+                        g.tensors[s.output] = IRTensor(name: s.output, shape: one)
+                        parts.append(s.output)
+                        out.append(s)
+                    }
+                    out.append(VNode(code: .concat, name: src, inputs: parts, output: gathered, attributes: [Attribute(.axis, int: axis)], source: src))
+                }
+                if gathered != y { out.append(VNode(code: .reshape, name: src + ".reshape", inputs: [gathered], output: y, source: src)) }
             default:
                 throw ConvertError("\(n.label): unsupported")
             }
         }
         return out
+    }
+
+    /// ONNX LSTM / GRU onto the recurrent operators: inputs X, W, R, B, initial_h (, initial_c),
+    /// every output present (fresh names for the unused ones, which the runtime uses as state).
+    /// What the runtime does not do is refused by name: peepholes, input_forget, activations other
+    /// than the defaults, sequence_lens shorter than the sequence.
+    static func lowerRecurrent(_ n: IRNode, _ g: IRGraph, _ src: String) throws -> VNode {
+        let lstm = n.op == "LSTM"
+        func x(_ i: Int) -> String { i < n.inputs.count ? n.inputs[i] : "" }
+        let r = try ShapesAndConstants.recurrentGeometry(n, g)
+        let defaults = lstm ? ["Sigmoid", "Tanh", "Tanh"] : ["Sigmoid", "Tanh"]
+        if let acts = n.strings("activations"), acts.map({ $0.lowercased() }) != Array(repeating: defaults, count: r.directions).joined().map({ $0.lowercased() }) {
+            throw ConvertError("\(n.label): attribute activations=\(acts) is not supported (only the defaults \(defaults) per direction)")
+        }
+        if lstm, n.int("input_forget", 0) != 0 { throw ConvertError("\(n.label): attribute input_forget=1 is not supported") }
+        if lstm, !x(7).isEmpty { throw ConvertError("\(n.label): input P (peepholes) is not supported") }
+        if !x(4).isEmpty {
+            guard let lens = g.tensors[x(4)]?.ints, lens.allSatisfy({ $0 == Int64(r.steps) }) else {
+                throw ConvertError("\(n.label): input sequence_lens must be constant and equal to the sequence length \(r.steps)")
+            }
+        }
+        for (i, role) in [(1, "W"), (2, "R"), (3, "B")] where !x(i).isEmpty {
+            guard g.tensors[x(i)]?.floats != nil else { throw ConvertError("\(n.label): input \(role) must be a constant") }
+        }
+        let gates = lstm ? 4 : 3
+        guard let ws = g.tensors[x(1)]?.shape, ws == [r.directions, gates * r.hidden, ws.count == 3 ? ws[2] : -1] else {
+            throw ConvertError("\(n.label): W has shape \(g.tensors[x(1)]?.shape ?? []); expected [\(r.directions), \(gates * r.hidden), input size]")
+        }
+        let direction: RecurrentDirection = switch n.string("direction") ?? "forward" {
+        case "reverse": .reverse
+        case "bidirectional": .bidirectional
+        default: .forward
+        }
+        var attributes = [Attribute(.direction, int: Int(direction.rawValue)), Attribute(.layout, int: r.layout)]
+        if !lstm { attributes.append(Attribute(.linearBeforeReset, int: n.int("linear_before_reset", 0))) }
+        if case .float(let clip)? = n.attributes["clip"] { attributes.append(Attribute(.cellClip, float: clip)) }
+        let state = r.layout == 0 ? [r.directions, r.batch, r.hidden] : [r.batch, r.directions, r.hidden]
+        var outputs: [String] = []
+        for i in 0..<(lstm ? 3 : 2) {
+            if i < n.outputs.count, !n.outputs[i].isEmpty { outputs.append(n.outputs[i]); continue }
+            let name = g.fresh("\(src).\(["Y", "Y_h", "Y_c"][i])")
+            g.tensors[name] = IRTensor(name: name, shape: i == 0 ? (r.layout == 0 ? [r.steps, r.directions, r.batch, r.hidden]
+                                                                   : [r.batch, r.steps, r.directions, r.hidden]) : state)
+            outputs.append(name)
+        }
+        let inputs = [x(0), x(1), x(2), x(3), x(5)] + (lstm ? [x(6)] : [])
+        return VNode(code: lstm ? .lstm : .gru, name: src, inputs: inputs, output: outputs[0], attributes: attributes, source: src,
+                     extraOutputs: Array(outputs.dropFirst()))
     }
 
     /// W'[c] = W[c] * mul[c], b'[c] = b[c] * mul[c] + add[c].

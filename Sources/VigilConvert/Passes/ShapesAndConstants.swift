@@ -5,7 +5,10 @@ struct ShapesAndConstants {
     static let foldable: Set<String> = [
         "Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Reshape", "Identity",
         "Add", "Sub", "Mul", "Div", "Slice", "ConstantOfShape", "Flatten", "Transpose", "Range", "Neg", "Sqrt",
-        "DequantizeLinear",
+        "DequantizeLinear", "Expand",
+        // Shape arithmetic of exported attention and of Keras 3's recurrent loops; booleans are
+        // int64 0/1 here.
+        "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Not", "Mod", "Where",
     ]
 
     static func run(_ g: IRGraph) throws {
@@ -84,6 +87,12 @@ struct ShapesAndConstants {
             }
             result = make(v, a.shape, .float)
         case "Sqrt": result = make(values(a).map { $0.squareRoot() }, a.shape, a.kind)
+        case "Expand":
+            // Initial LSTM/GRU states and class tokens: a constant broadcast to a constant shape.
+            let target = (ins[1]!.ints ?? []).map(Int.init)
+            guard let shape = broadcast(a.shape, target) else { throw ConvertError("\(n.label): shape \(a.shape) does not expand to \(target)") }
+            let va = values(a)
+            result = make((0..<shape.reduce(1, *)).map { va[broadcastIndex($0, shape, a.shape)] }, shape, a.kind)
         case "Add", "Sub", "Mul", "Div":
             let b = ins[1]!
             guard let shape = broadcast(a.shape, b.shape) else { throw ConvertError("\(n.label): shapes \(a.shape) and \(b.shape) do not broadcast") }
@@ -100,6 +109,41 @@ struct ShapesAndConstants {
                 }
             }
             result = make(v, shape, kind)
+        case "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Mod":
+            let b = ins[1]!
+            guard let shape = broadcast(a.shape, b.shape) else { throw ConvertError("\(n.label): shapes \(a.shape) and \(b.shape) do not broadcast") }
+            let va = values(a), vb = values(b)
+            let kind: IRTensor.Kind = n.op == "Mod" && (a.kind == .float || b.kind == .float) ? .float : .int64
+            var v: [Double] = []
+            for i in 0..<shape.reduce(1, *) {
+                let x = va[broadcastIndex(i, shape, a.shape)], y = vb[broadcastIndex(i, shape, b.shape)]
+                switch n.op {
+                case "Equal": v.append(x == y ? 1 : 0)
+                case "Less": v.append(x < y ? 1 : 0)
+                case "Greater": v.append(x > y ? 1 : 0)
+                case "LessOrEqual": v.append(x <= y ? 1 : 0)
+                case "GreaterOrEqual": v.append(x >= y ? 1 : 0)
+                case "And": v.append(x != 0 && y != 0 ? 1 : 0)
+                case "Or": v.append(x != 0 || y != 0 ? 1 : 0)
+                default:
+                    // fmod=1: C fmod (sign of the dividend); fmod=0: integer mod, sign of the divisor.
+                    guard y != 0 else { throw ConvertError("\(n.label): Mod by zero") }
+                    let r = x.truncatingRemainder(dividingBy: y)
+                    v.append(n.int("fmod", 0) == 1 || r == 0 || (r < 0) == (y < 0) ? r : r + y)
+                }
+            }
+            result = make(v, shape, kind)
+        case "Not": result = make(values(a).map { $0 == 0 ? 1 : 0 }, a.shape, .int64)
+        case "Where":
+            let b = ins[1]!, c = ins[2]!
+            guard let ab = broadcast(a.shape, b.shape), let shape = broadcast(ab, c.shape) else {
+                throw ConvertError("\(n.label): shapes \(a.shape), \(b.shape) and \(c.shape) do not broadcast")
+            }
+            let va = values(a), vb = values(b), vc = values(c)
+            let v = (0..<shape.reduce(1, *)).map { i in
+                va[broadcastIndex(i, shape, a.shape)] != 0 ? vb[broadcastIndex(i, shape, b.shape)] : vc[broadcastIndex(i, shape, c.shape)]
+            }
+            result = make(v, shape, b.kind == .float || c.kind == .float ? .float : .int64)
         case "Gather":
             let idx = ins[1]!
             var axis = n.int("axis", 0)
@@ -203,10 +247,11 @@ struct ShapesAndConstants {
         }
         switch n.op {
         case "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSwish", "BatchNormalization", "Dropout", "Scaler",
-             "Identity", "Softmax", "QuantizeLinear", "DequantizeLinear", "Cast", "Neg", "Sqrt", "Exp", "Abs":
+             "Identity", "Softmax", "QuantizeLinear", "DequantizeLinear", "Cast", "Neg", "Sqrt", "Exp", "Abs", "Not":
             set(try s(0))
             for i in 1..<n.outputs.count where !n.outputs[i].isEmpty { set(try s(0), i) }  // Dropout mask
-        case "Add", "Sub", "Mul", "Div", "Sum", "Max", "Min":
+        case "Add", "Sub", "Mul", "Div", "Sum", "Max", "Min", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
+             "And", "Or", "Mod", "Where":
             var shape = try s(0)
             for i in 1..<n.inputs.count {
                 guard let b = broadcast(shape, try s(i)) else {
@@ -276,6 +321,34 @@ struct ShapesAndConstants {
             let x = try s(0)
             let perm = n.ints("perm") ?? Array((0..<x.count).reversed())
             set(perm.map { x[$0] })
+        case "Slice":
+            set(try sliceWindow(n, g).shape)
+        case "Gather":
+            let x = try s(0)
+            guard let idx = constant(g, n.inputs[1]) else { throw ConvertError("\(n.label): Gather of a run-time value needs constant indices") }
+            var axis = n.int("axis", 0)
+            if axis < 0 { axis += x.count }
+            guard axis >= 0, axis < x.count else { throw ConvertError("\(n.label): axis \(n.int("axis", 0)) of rank \(x.count)") }
+            set(Array(x[..<axis]) + idx.shape + Array(x[(axis + 1)...]))
+        case "ConstantOfShape", "Range":
+            // Their output size is a value, not a shape: static only when the inputs are constant
+            // (then they were folded above).
+            throw ConvertError("\(n.label): \(n.op) needs constant inputs (after folding) to have a static shape")
+        case "Expand":
+            guard let target = constant(g, n.inputs[1])?.ints, let shape = broadcast(try s(0), target.map(Int.init)) else {
+                throw ConvertError("\(n.label): Expand needs a constant target shape that \(try s(0)) broadcasts to")
+            }
+            set(shape)
+        case "LSTM", "GRU":
+            let r = try recurrentGeometry(n, g)
+            let state = r.layout == 0 ? [r.directions, r.batch, r.hidden] : [r.batch, r.directions, r.hidden]
+            for (i, o) in n.outputs.enumerated() where !o.isEmpty {
+                if i == 0 {
+                    set(r.layout == 0 ? [r.steps, r.directions, r.batch, r.hidden] : [r.batch, r.steps, r.directions, r.hidden])
+                } else {
+                    set(state, i)
+                }
+            }
         case "Pad":
             let x = try s(0)
             let pads = try padsOf(n, g, rank: x.count)
@@ -320,6 +393,52 @@ struct ShapesAndConstants {
             }
         }
         return (pads, out)
+    }
+
+    /// The window an ONNX Slice with constant starts/ends/axes/steps (inputs from opset 10,
+    /// attributes before) takes of its input: first index and step per axis, and the output shape.
+    static func sliceWindow(_ n: IRNode, _ g: IRGraph) throws -> (starts: [Int], steps: [Int], shape: [Int]) {
+        let x = try g.shape(n.inputs[0])
+        func list(_ i: Int, _ attr: String) throws -> [Int]? {
+            if let v = n.ints(attr) { return v }
+            guard i < n.inputs.count, !n.inputs[i].isEmpty else { return nil }
+            guard let t = constant(g, n.inputs[i]), let v = t.ints else { throw ConvertError("\(n.label): input \(i) of Slice must be constant") }
+            return v.map { Int(clamping: $0) }
+        }
+        guard let st = try list(1, "starts"), let en = try list(2, "ends") else { throw ConvertError("\(n.label): starts and ends are required") }
+        let axes = try list(3, "axes") ?? Array(0..<st.count), stepsIn = try list(4, "steps") ?? [Int](repeating: 1, count: st.count)
+        guard st.count == en.count, axes.count == st.count, stepsIn.count == st.count else {
+            throw ConvertError("\(n.label): starts, ends, axes and steps differ in length")
+        }
+        var starts = [Int](repeating: 0, count: x.count), steps = [Int](repeating: 1, count: x.count), shape = x
+        for (k, a0) in axes.enumerated() {
+            let a = a0 < 0 ? a0 + x.count : a0
+            guard a >= 0, a < x.count, stepsIn[k] != 0 else { throw ConvertError("\(n.label): axis \(a0) or step \(stepsIn[k]) is invalid for rank \(x.count)") }
+            let d = x[a], step = stepsIn[k]
+            var b = st[k] < 0 ? st[k] + d : st[k], e = en[k] < 0 ? en[k] + d : en[k]
+            if step > 0 { b = min(max(b, 0), d); e = min(max(e, 0), d) } else { b = min(max(b, 0), d - 1); e = min(max(e, -1), d - 1) }
+            let count = step > 0 ? (e - b + step - 1) / step : (b - e + (-step) - 1) / (-step)
+            guard count > 0 else { throw ConvertError("\(n.label): the slice of axis \(a) is empty") }
+            (starts[a], steps[a], shape[a]) = (b, step, count)
+        }
+        return (starts, steps, shape)
+    }
+
+    /// Sizes of an ONNX LSTM or GRU node: X is [T, N, I] (layout 0) or [N, T, I] (layout 1).
+    static func recurrentGeometry(_ n: IRNode, _ g: IRGraph) throws -> (steps: Int, batch: Int, hidden: Int, directions: Int, layout: Int) {
+        let x = try g.shape(n.inputs[0])
+        guard x.count == 3 else { throw ConvertError("\(n.label): X has shape \(x); expected 3 dimensions") }
+        let layout = n.int("layout", 0)
+        guard layout == 0 || layout == 1 else { throw ConvertError("\(n.label): attribute layout=\(layout) is not 0 or 1") }
+        let direction = n.string("direction") ?? "forward"
+        guard ["forward", "reverse", "bidirectional"].contains(direction) else {
+            throw ConvertError("\(n.label): attribute direction='\(direction)' is not forward, reverse or bidirectional")
+        }
+        let gates = n.op == "LSTM" ? 4 : 3
+        var hidden = n.int("hidden_size", 0)
+        if hidden <= 0, n.inputs.count > 1, let w = g.tensors[n.inputs[1]], w.shape.count == 3 { hidden = w.shape[1] / gates }
+        guard hidden > 0 else { throw ConvertError("\(n.label): hidden_size is missing") }
+        return (layout == 0 ? x[0] : x[1], layout == 0 ? x[1] : x[0], hidden, direction == "bidirectional" ? 2 : 1, layout)
     }
 
     static func axesOf(_ n: IRNode, _ g: IRGraph, _ ins: [IRTensor?]) throws -> [Int] {

@@ -1,4 +1,5 @@
 import Foundation
+import VigilIO
 import VigilModel
 import VigilRuntime
 
@@ -51,6 +52,8 @@ public struct FidelityReport: Codable, Sendable {
     public var float: ClassMetrics?
     public var int8: ClassMetrics?
     public var accuracyDropPoints: Double?
+    /// Operators of the int8 model that run in float32, and why.
+    public var floatOperators: [ModelMetadata.FloatOperator] = []
 }
 
 public enum Fidelity {
@@ -95,7 +98,7 @@ public enum Fidelity {
         }
         var report = FidelityReport(model: c.name, samples: n, top1Agreement: agree, maxAbsError: diffs.max() ?? 0,
                                     meanAbsError: diffs.isEmpty ? 0 : diffs.reduce(0, +) / Double(diffs.count), layers: layers,
-                                    labels: classNames)
+                                    labels: classNames, floatOperators: c.floatOperators)
         if let labels {
             let classes = max(width, (labels.max() ?? 0) + 1)
             report.float = ClassMetrics(predicted: pf, labels: Array(labels.prefix(n)), classes: classes)
@@ -112,6 +115,11 @@ public enum Fidelity {
             s += "  float32     \(pct(f.accuracy).padding(toLength: 9, withPad: " ", startingAt: 0))  \(fmt(f.macroF1))\n"
             s += "  int8        \(pct(q.accuracy).padding(toLength: 9, withPad: " ", startingAt: 0))  \(fmt(q.macroF1))\n"
             s += "  accuracy drop: \(String(format: "%.2f", r.accuracyDropPoints!)) points\n"
+        }
+        if !r.floatOperators.isEmpty {
+            s += "  ran in float32: " + r.floatOperators.map { "\($0.op) '\($0.name)' (\($0.reason))" }.joined(separator: ", ") + "\n"
+        } else {
+            s += "  every operator ran in int8\n"
         }
         let worst = r.layers.sorted { $0.sqnrDB < $1.sqnrDB }.prefix(5)
         if !worst.isEmpty {
@@ -131,4 +139,5 @@ public struct ConversionArtifacts {
     public var int8Tapped: [UInt8]
     public var taps: [String]
     public var inputElements: Int
+    public var floatOperators: [ModelMetadata.FloatOperator] = []
 }

@@ -53,6 +53,16 @@ public enum HTMLReport {
                 h += "</table>"
             }
         }
+        h += "<h2>Precision</h2>"
+        if r.floatOperators.isEmpty {
+            h += "<p>Every operator runs in int8.</p>"
+        } else {
+            h += "<table><tr><th>operator</th><th>op</th><th>runs in</th><th>why</th></tr>"
+            for f in r.floatOperators {
+                h += "<tr><td style=\"text-align:left\">\(esc(f.name))</td><td>\(esc(f.op))</td><td>float32</td><td style=\"text-align:left\">\(esc(f.reason))</td></tr>"
+            }
+            h += "</table><p>All other operators run in int8.</p>"
+        }
         h += "<h2>Per-layer SQNR (dB; higher is better, below ~20 dB deserves a look)</h2>" + sqnrChart(r.layers)
         h += "<table><tr><th>value</th><th>SQNR dB</th><th>max |error|</th></tr>"
         for l in r.layers { h += "<tr><td style=\"text-align:left\">\(esc(l.value))</td><td>\(String(format: "%.1f", l.sqnrDB))</td><td>\(Fidelity.fmt(l.maxAbsError))</td></tr>" }

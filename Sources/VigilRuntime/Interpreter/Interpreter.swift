@@ -24,6 +24,9 @@ enum PreparedOp {
     case pad(Prepared<PadOp>)
     case quantize(Prepared<QuantizeOp>)
     case dequantize(Prepared<DequantizeOp>)
+    case lstm(Prepared<LSTMOp>)
+    case gru(Prepared<GRUOp>)
+    case slice(Prepared<SliceOp>)
 
     static func prepare(_ c: OpContext) throws(VigilError) -> PreparedOp {
         switch c.op.code {
@@ -47,6 +50,9 @@ enum PreparedOp {
         case .pad: .pad(Prepared(try PadOp(c)))
         case .quantize: .quantize(Prepared(try QuantizeOp(c)))
         case .dequantize: .dequantize(Prepared(try DequantizeOp(c)))
+        case .lstm: .lstm(Prepared(try LSTMOp(c)))
+        case .gru: .gru(Prepared(try GRUOp(c)))
+        case .slice: .slice(Prepared(try SliceOp(c)))
         }
     }
 
@@ -56,6 +62,8 @@ enum PreparedOp {
         switch self {
         case .conv(let p): p.op.scratchBytes(threads: threads)
         case .depthwiseConv(let p): p.op.scratchBytes(threads: threads)
+        case .lstm(let p): p.op.scratchBytes
+        case .gru(let p): p.op.scratchBytes
         default: 0
         }
     }
@@ -79,6 +87,9 @@ enum PreparedOp {
         case .pad(let p): p.op.eval(t)
         case .quantize(let p): p.op.eval(t)
         case .dequantize(let p): p.op.eval(t)
+        case .lstm(let p): p.op.eval(t)
+        case .gru(let p): p.op.eval(t)
+        case .slice(let p): p.op.eval(t)
         }
     }
 }
