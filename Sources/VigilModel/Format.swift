@@ -92,6 +92,7 @@ public enum OpCode: UInt16, Sendable, CaseIterable {
     case lstm = 21
     case gru = 22
     case slice = 23
+    case hardSigmoid = 24
 
     public var name: String {
         switch self {
@@ -118,6 +119,7 @@ public enum OpCode: UInt16, Sendable, CaseIterable {
         case .lstm: "LSTM"
         case .gru: "GRU"
         case .slice: "Slice"
+        case .hardSigmoid: "HardSigmoid"
         }
     }
 }
@@ -144,10 +146,11 @@ public enum AttributeKey: UInt16, Sendable, CaseIterable {
     case cellClip = 18        // float32[1]: |gate pre-activation| bound (ONNX clip); absent = none
     case starts = 19          // int32[rank]: first input index per axis (Slice)
     case steps = 20           // int32[rank]: input step per axis, may be negative (Slice)
+    case beta = 21            // float32[1]: HardSigmoid offset
 
     public var isFloat: Bool {
         switch self {
-        case .clipMin, .clipMax, .alpha, .padValue, .cellClip: true
+        case .clipMin, .clipMax, .alpha, .padValue, .cellClip, .beta: true
         default: false
         }
     }
@@ -173,6 +176,7 @@ public enum AttributeKey: UInt16, Sendable, CaseIterable {
         case .cellClip: "cell_clip"
         case .starts: "starts"
         case .steps: "steps"
+        case .beta: "beta"
         }
     }
 }

@@ -1,4 +1,4 @@
-// Clip, LeakyRelu, Sigmoid, Tanh, HardSwish and Softmax against Double references (libm, not the
+// Clip, LeakyRelu, Sigmoid, Tanh, HardSwish, HardSigmoid and Softmax against Double references (libm, not the
 // runtime's deterministicExp). int8 runs every one of the 256 input values.
 import Foundation
 import Testing
@@ -9,6 +9,7 @@ enum UnaryKind: Sendable, CustomStringConvertible {
     case clip(Float?, Float?)
     case leakyRelu(Float?)   // nil: default alpha 0.01
     case sigmoid, tanh, hardSwish
+    case hardSigmoid(Float?, Float?)  // alpha, beta; nil: the ONNX defaults 0.2, 0.5
 
     var code: OpCode {
         switch self {
@@ -17,6 +18,7 @@ enum UnaryKind: Sendable, CustomStringConvertible {
         case .sigmoid: .sigmoid
         case .tanh: .tanh
         case .hardSwish: .hardSwish
+        case .hardSigmoid: .hardSigmoid
         }
     }
     var attributes: [Attribute] {
@@ -24,6 +26,8 @@ enum UnaryKind: Sendable, CustomStringConvertible {
         case .clip(let lo, let hi):
             (lo.map { [Attribute(.clipMin, float: $0)] } ?? []) + (hi.map { [Attribute(.clipMax, float: $0)] } ?? [])
         case .leakyRelu(let a): a.map { [Attribute(.alpha, float: $0)] } ?? []
+        case .hardSigmoid(let a, let b):
+            (a.map { [Attribute(.alpha, float: $0)] } ?? []) + (b.map { [Attribute(.beta, float: $0)] } ?? [])
         default: []
         }
     }
@@ -34,6 +38,7 @@ enum UnaryKind: Sendable, CustomStringConvertible {
         case .sigmoid: 1 / (1 + Foundation.exp(-x))
         case .tanh: Foundation.tanh(x)
         case .hardSwish: x * min(max(x + 3, 0), 6) / 6
+        case .hardSigmoid(let a, let b): min(max(Double(a ?? 0.2) * x + Double(b ?? 0.5), 0), 1)
         }
     }
     var description: String {
@@ -43,6 +48,7 @@ enum UnaryKind: Sendable, CustomStringConvertible {
         case .sigmoid: "Sigmoid"
         case .tanh: "Tanh"
         case .hardSwish: "HardSwish"
+        case .hardSigmoid(let a, let b): "HardSigmoid(\(a.map { "\($0)" } ?? "default"), \(b.map { "\($0)" } ?? "default"))"
         }
     }
 }
@@ -70,6 +76,9 @@ let unaryCases: [UnaryCase] = [
     UnaryCase(kind: .tanh, sx: 0.01, zx: 127, out: Quantization(scale: 1.0 / 128, zeroPoint: 0)),
     UnaryCase(kind: .hardSwish, sx: 0.05, zx: 0),
     UnaryCase(kind: .hardSwish, sx: 0.06, zx: -128),
+    UnaryCase(kind: .hardSigmoid(1.0 / 6, 0.5), sx: 0.05, zx: 0, out: Quantization(scale: 1.0 / 256, zeroPoint: -128)),
+    UnaryCase(kind: .hardSigmoid(nil, nil), sx: 0.04, zx: -20, out: Quantization(scale: 1.0 / 256, zeroPoint: -128)),
+    UnaryCase(kind: .hardSigmoid(-0.3, 0.2), sx: 0.03, zx: 127),
 ]
 
 @Suite struct UnaryActivationTests {
@@ -90,7 +99,7 @@ let unaryCases: [UnaryCase] = [
     }
 
     @Test(arguments: [UnaryKind.clip(-0.5, 1.0), .clip(0, nil), .clip(nil, 0.25), .clip(nil, nil), .leakyRelu(0.1),
-                      .leakyRelu(nil), .sigmoid, .tanh, .hardSwish])
+                      .leakyRelu(nil), .sigmoid, .tanh, .hardSwish, .hardSigmoid(1.0 / 6, 0.5), .hardSigmoid(nil, nil)])
     func unaryFloat(_ kind: UnaryKind) throws {
         var rng = SplitMix64(seed: 61)
         var xf = rng.floats(3 * 5 * 7, -8, 8)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Converts small ONNX models of the shapes exporters write (conv stacks with BatchNormalization,
-depthwise blocks, MLPs with standardization, concat/pad/transpose graphs) and checks them against
+depthwise blocks, MLPs with standardization, concat/pad/transpose graphs, a MobileNetV3-style
+squeeze-excitation block with HardSigmoid) and checks them against
 onnxruntime: `vigil-convert --float` + `vigil infer` must match within 1e-4, and the int8
 conversion (min-max calibration) must keep the output SQNR above 25 dB and top-1 agreement >= 95%
 on random inputs. Usage: converter_models.py BIN_DIR
@@ -67,6 +68,32 @@ def mobile_block():
              helper.make_node("Gemm", ["f", "Wf", "bf"], ["logits"], transB=1, name="classifier"),
              helper.make_node("Softmax", ["logits"], ["y"], name="softmax")]
     return model("mobile_block", nodes, inits, [1, 3, 32, 32], [1, 5]), (3, 32, 32)
+
+
+def se_block():
+    """MobileNetV3-shaped: HardSwish stem, depthwise, squeeze-excitation (global pool, two 1x1
+    convolutions, HardSigmoid as PyTorch exports it: alpha 1/6, beta 0.5; broadcast Mul)."""
+    inits = [nh.from_array(w(8, 3, 3, 3), "W1"), *bn("bn1", 8), nh.from_array(w(8, 1, 3, 3), "Wd"), *bn("bnd", 8),
+             nh.from_array(w(4, 8, 1, 1), "Ws1"), nh.from_array(w(4), "Bs1"), nh.from_array(w(8, 4, 1, 1), "Ws2"),
+             nh.from_array(w(8), "Bs2"), nh.from_array(w(12, 8, 1, 1), "Wp"), nh.from_array(w(5, 12), "Wf"),
+             nh.from_array(w(5), "bf")]
+    nodes = [helper.make_node("Conv", ["x", "W1"], ["c1"], strides=[2, 2], pads=[1, 1, 1, 1], name="stem"),
+             helper.make_node("BatchNormalization", ["c1", "bn1.g", "bn1.b", "bn1.m", "bn1.v"], ["n1"], name="stem.bn"),
+             helper.make_node("HardSwish", ["n1"], ["h1"], name="stem.act"),
+             helper.make_node("Conv", ["h1", "Wd"], ["d"], group=8, pads=[1, 1, 1, 1], name="dw"),
+             helper.make_node("BatchNormalization", ["d", "bnd.g", "bnd.b", "bnd.m", "bnd.v"], ["dn"], name="dw.bn"),
+             helper.make_node("GlobalAveragePool", ["dn"], ["sq"], name="se.pool"),
+             helper.make_node("Conv", ["sq", "Ws1", "Bs1"], ["s1"], name="se.fc1"),
+             helper.make_node("Relu", ["s1"], ["s1r"], name="se.relu"),
+             helper.make_node("Conv", ["s1r", "Ws2", "Bs2"], ["s2"], name="se.fc2"),
+             helper.make_node("HardSigmoid", ["s2"], ["gate"], alpha=1.0 / 6, beta=0.5, name="se.gate"),
+             helper.make_node("Mul", ["dn", "gate"], ["e"], name="se.scale"),
+             helper.make_node("Conv", ["e", "Wp"], ["pw"], name="pw"),
+             helper.make_node("GlobalAveragePool", ["pw"], ["g"], name="gap"),
+             helper.make_node("Flatten", ["g"], ["f"], name="flatten"),
+             helper.make_node("Gemm", ["f", "Wf", "bf"], ["logits"], transB=1, name="classifier"),
+             helper.make_node("Softmax", ["logits"], ["y"], name="softmax")]
+    return model("se_block", nodes, inits, [1, 3, 32, 32], [1, 5]), (3, 32, 32)
 
 
 def mlp():
@@ -194,7 +221,9 @@ def main():
     bins = sys.argv[1]
     failures = 0
     with tempfile.TemporaryDirectory() as d:
-        for build in (ecg_cnn, mobile_block, mlp, concat_pad, shape_arith):
+        # New models go last: the shared generator would otherwise give the ones after them other
+        # weights and inputs.
+        for build in (ecg_cnn, mobile_block, mlp, concat_pad, shape_arith, se_block):
             m, shape = build()
             name = m.graph.name
             path = os.path.join(d, f"{name}.onnx")

@@ -33,6 +33,7 @@ CLAIMED = {
     "Sigmoid": ["test_sigmoid"],
     "Tanh": ["test_tanh"],
     "HardSwish": ["test_hardswish"],
+    "HardSigmoid": ["test_hardsigmoid"],
     "Softmax": ["test_softmax_"],
     "Reshape": ["test_reshape_"],
     "Flatten": ["test_flatten_"],

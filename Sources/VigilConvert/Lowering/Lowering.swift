@@ -22,7 +22,7 @@ struct VNode {
 struct Lowering {
     static let supported: Set<String> = [
         "Conv", "BatchNormalization", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Concat", "MaxPool",
-        "AveragePool", "GlobalAveragePool", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSwish", "Softmax",
+        "AveragePool", "GlobalAveragePool", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSwish", "HardSigmoid", "Softmax",
         "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Pad", "Identity", "Dropout",
         "QuantizeLinear", "DequantizeLinear", "Cast", "Scaler", "ReduceMean", "LSTM", "GRU",
         "Slice", "Gather",
@@ -212,6 +212,10 @@ struct Lowering {
             case "Sigmoid": out.append(VNode(code: .sigmoid, name: src, inputs: [x(0)], output: y, source: src))
             case "Tanh": out.append(VNode(code: .tanh, name: src, inputs: [x(0)], output: y, source: src))
             case "HardSwish": out.append(VNode(code: .hardSwish, name: src, inputs: [x(0)], output: y, source: src))
+            case "HardSigmoid":
+                out.append(VNode(code: .hardSigmoid, name: src, inputs: [x(0)], output: y,
+                                 attributes: [Attribute(.alpha, float: n.float("alpha", 0.2)), Attribute(.beta, float: n.float("beta", 0.5))],
+                                 source: src))
             case "Softmax":
                 let rank = try g.shape(x(0)).count
                 var axis = n.int("axis", g.opset >= 13 ? -1 : 1)

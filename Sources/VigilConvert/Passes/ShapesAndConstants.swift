@@ -246,7 +246,7 @@ struct ShapesAndConstants {
             g.tensors[n.outputs[i]] = IRTensor(name: n.outputs[i], shape: shape)
         }
         switch n.op {
-        case "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSwish", "BatchNormalization", "Dropout", "Scaler",
+        case "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSwish", "HardSigmoid", "BatchNormalization", "Dropout", "Scaler",
              "Identity", "Softmax", "QuantizeLinear", "DequantizeLinear", "Cast", "Neg", "Sqrt", "Exp", "Abs", "Not":
             set(try s(0))
             for i in 1..<n.outputs.count where !n.outputs[i].isEmpty { set(try s(0), i) }  // Dropout mask

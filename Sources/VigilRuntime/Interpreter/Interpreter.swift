@@ -44,6 +44,7 @@ enum PreparedOp {
         case .sigmoid: .unary(Prepared(try UnaryOp(c, .sigmoid)))
         case .tanh: .unary(Prepared(try UnaryOp(c, .tanh)))
         case .hardSwish: .unary(Prepared(try UnaryOp(c, .hardSwish)))
+        case .hardSigmoid: .unary(Prepared(try UnaryOp(c, .hardSigmoid)))
         case .softmax: .softmax(Prepared(try SoftmaxOp(c)))
         case .reshape: .copy(Prepared(try ReshapeOp(c)))
         case .transpose: .transpose(Prepared(try TransposeOp(c)))

@@ -1,16 +1,16 @@
 internal import VigilModel
 
-/// Runner for elementwise unary operators (Clip, LeakyRelu, Sigmoid, Tanh, HardSwish; the
+/// Runner for elementwise unary operators (Clip, LeakyRelu, Sigmoid, Tanh, HardSwish, HardSigmoid; the
 /// functions live in one file each). int8: a 256-entry table built at prepare from the function in
 /// double precision (`table[q + 128] = quantize(f(dequantize(q)))`, round half to even), so the
 /// result is bit-identical on every platform. float32: the function itself.
 struct UnaryOp {
-    enum Kind { case clip, leakyRelu, sigmoid, tanh, hardSwish }
+    enum Kind { case clip, leakyRelu, sigmoid, tanh, hardSwish, hardSigmoid }
     var kind: Kind
     var x: Int, y: Int, count: Int
     var isInt8: Bool
     var table: [Int8] = []
-    var p0: Float = 0, p1: Float = 0  // clip min/max, or leaky alpha
+    var p0: Float = 0, p1: Float = 0  // clip min/max, leaky alpha, or HardSigmoid alpha/beta
 
     init(_ c: OpContext, _ kind: Kind) throws(VigilError) {
         self.kind = kind
@@ -28,6 +28,10 @@ struct UnaryOp {
         case .leakyRelu:
             p0 = try c.float(.alpha, default: 0.01)
             guard p0.isFinite else { throw c.badAttribute("alpha must be finite") }
+        case .hardSigmoid:
+            p0 = try c.float(.alpha, default: 0.2)
+            p1 = try c.float(.beta, default: 0.5)
+            guard p0.isFinite, p1.isFinite else { throw c.badAttribute("alpha and beta must be finite") }
         default: break
         }
         isInt8 = c.tensor(x).dtype == .int8
@@ -52,6 +56,7 @@ struct UnaryOp {
         case .sigmoid: Sigmoid.apply(v)
         case .tanh: Tanh.apply(v)
         case .hardSwish: HardSwish.apply(v)
+        case .hardSigmoid: HardSigmoid.apply(v, alpha: Double(p0), beta: Double(p1))
         }
     }
 
@@ -70,6 +75,7 @@ struct UnaryOp {
         case .sigmoid: for i in 0..<count { Y[i] = Sigmoid.apply(X[i]) }
         case .tanh: for i in 0..<count { Y[i] = Tanh.apply(X[i]) }
         case .hardSwish: for i in 0..<count { Y[i] = HardSwish.apply(X[i]) }
+        case .hardSigmoid: for i in 0..<count { Y[i] = HardSigmoid.apply(X[i], alpha: p0, beta: p1) }
         }
     }
 }
