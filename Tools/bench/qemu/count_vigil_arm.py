@@ -13,6 +13,13 @@ Before counting, each model's output under each CPU must equal the host's `vigil
 bit for bit on that same input (driver normal mode, float32 bytes compared).
 
 Peers come from count_arm.sh's --json files (--peers CPU=FILE), if given; they are not rerun here.
+
+--symbols N adds the N hottest symbols of ours per model and CPU: the driver runs twice more under
+insncount's blocks=PATH (executions per translation block), with 1 and 3 timed calls and no
+warm-up; the difference of the two profiles is two inferences exactly (loading and the first call
+cancel out), halved. Addresses are mapped with `nm` after subtracting the base where qemu-aarch64
+7.2 loads a static-pie guest (0x5500000000); the script says so if most instructions fall outside
+the driver's symbols (another base).
 Runs on the system python3 with numpy (no torch: the models already exist in .build-qemu/models).
 """
 import argparse, json, os, re, statistics, subprocess, sys, tempfile
@@ -101,6 +108,58 @@ def count(args, model, cpu, runs):
             "kernels": info["kernels"]}
 
 
+QEMU_PIE_BASE = 0x5500000000
+
+
+def symbol_table(driver):
+    out = subprocess.run(["aarch64-linux-gnu-nm", "-n", "--defined-only", driver], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"count_vigil_arm: nm failed on {driver}: {out.stderr.strip()} (apt-get install binutils-aarch64-linux-gnu)")
+    syms = []
+    for line in out.stdout.splitlines():
+        f = line.split()
+        if len(f) == 3 and f[1] in "tTwW":
+            syms.append((int(f[0], 16), f[2]))
+    return syms
+
+
+def profile(args, model, cpu, runs, syms):
+    """Instructions per symbol over the whole process for `driver --bench 0 RUNS`."""
+    import bisect
+    with tempfile.NamedTemporaryFile(suffix=".txt", delete=False) as f:
+        path = f.name
+    try:
+        r = subprocess.run(["nice", "-n", "10", args.qemu, "-cpu", cpu, "-plugin", f"{args.plugin},blocks={path}",
+                            args.driver, "--bench", "0", str(runs), model], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit(f"{model} on {cpu}: driver --bench (profile) failed: {r.stderr.strip()}")
+        addrs = [a for a, _ in syms]
+        per, outside = {}, 0
+        with open(path) as f:
+            for line in f:
+                v, n, c = line.split()
+                at, k = int(v, 16) - QEMU_PIE_BASE, int(n) * int(c)
+                i = bisect.bisect_right(addrs, at) - 1
+                if i < 0 or at < 0:
+                    outside += k
+                    continue
+                per[syms[i][1]] = per.get(syms[i][1], 0) + k
+        return per, outside
+    finally:
+        os.unlink(path)
+
+
+def hottest(args, model, cpu, syms, top):
+    (one, out1), (three, out3) = profile(args, model, cpu, 1, syms), profile(args, model, cpu, 3, syms)
+    diff = {k: (three.get(k, 0) - one.get(k, 0)) / 2 for k in set(one) | set(three)}
+    total = sum(v for v in diff.values() if v > 0)
+    if (out3 - out1) > 0.05 * max(total, 1):
+        print(f"count_vigil_arm: {model} on {cpu}: {out3 - out1:,} instructions outside the driver's symbols; "
+              f"is the guest loaded at {QEMU_PIE_BASE:#x}?", file=sys.stderr)
+    ranked = sorted(((v, k) for k, v in diff.items() if v > 0), reverse=True)[:top]
+    return [{"symbol": k, "instructions": int(round(v)), "share": v / total if total else 0.0} for v, k in ranked]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--driver", required=True, help="aarch64 driver with the C kernels (build-a64-kernels.sh)")
@@ -114,6 +173,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--no-check", action="store_true", help="skip the comparison with the host's output")
     ap.add_argument("--peers", action="append", default=[], metavar="CPU=FILE", help="count_arm.sh --json output")
+    ap.add_argument("--symbols", type=int, default=0, metavar="N", help="also the N hottest symbols of ours per model and CPU")
     ap.add_argument("--json")
     args = ap.parse_args()
     args.cpus = args.cpus.split(",")
@@ -141,7 +201,10 @@ def main():
             c = count(args, model, cpu, runs)
             print(f"count {name:18} {cpu:11} {c['value']:>12,} instructions/inference ({runs} calls: "
                   f"min {c['min']:,}, max {c['max']:,}), kernel {c['kernel']}: {c['kernels']}", file=sys.stderr, flush=True)
-            rows.append({"model": name, "cpu": cpu, "runs": runs, "vigil": c, "peers": peers.get(cpu, {}).get(name, {})})
+            row = {"model": name, "cpu": cpu, "runs": runs, "vigil": c, "peers": peers.get(cpu, {}).get(name, {})}
+            if args.symbols > 0:
+                row["symbols"] = hottest(args, model, cpu, symbol_table(args.driver), args.symbols)
+            rows.append(row)
     qv = subprocess.run([args.qemu, "--version"], capture_output=True, text=True).stdout.split("\n")[0]
     print(f"\nGuest instructions per inference under {qv}; Vigil = Embedded Swift core "
           f"({os.path.relpath(args.driver, ROOT)}), median of the timed calls after {args.warmup} warm-up calls; "
@@ -154,6 +217,13 @@ def main():
         ratio = f"{r['vigil']['value'] / min(p.values()):.2f}x" if p else "n/a"
         print(f"| {r['model']} | {r['cpu']} | {r['vigil']['value']:,} | {r['vigil']['kernels']} | "
               f"{' | '.join(cells)} | {ratio} |")
+    if args.symbols > 0:
+        print(f"\nHottest symbols of ours, instructions per inference (insncount blocks=, difference of 3 and 1 timed calls):\n")
+        print("| model | CPU | symbol | instructions | share |")
+        print("|---|---|---|---:|---:|")
+        for r in rows:
+            for h in r.get("symbols", []):
+                print(f"| {r['model']} | {r['cpu']} | `{h['symbol']}` | {h['instructions']:,} | {100 * h['share']:.1f}% |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"qemu": qv, "rows": rows}, f, indent=1)

@@ -8,7 +8,8 @@
 # the host's `vigil infer` bit for bit; then `driver --bench` is counted with insncount clock=1
 # (count_vigil_arm.py says how). Models: .build-qemu/models/*.vigil, made by count_x86.sh/count_arm.sh.
 #
-#   Tools/bench/qemu/count_vigil_arm.sh [count_vigil_arm.py options...]   e.g. --only ecg_cnn_1d --runs 5
+#   Tools/bench/qemu/count_vigil_arm.sh [count_vigil_arm.py options...]   e.g. --only ecg_cnn_1d --runs 5,
+#       --symbols 5 (the five hottest symbols of ours per model and CPU)
 #   Tools/bench/qemu/count_vigil_arm.sh --ops [vigil_ops_arm.py options...]   per-operator counts,
 #       e.g. --ops --only mobilenet_v2 --json .build-qemu/ops-arm.json (driver --ops; see vigil_ops_arm.py)
 #
