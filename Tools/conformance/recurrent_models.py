@@ -18,10 +18,12 @@ import glob, os, subprocess, sys, tempfile
 import numpy as np
 import onnx
 import onnxruntime as ort
-from onnx import TensorProto, helper, numpy_helper as nh
+from onnx import helper, numpy_helper as nh
 
 rng = np.random.default_rng(20)
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from converter_models import model  # one graph wrapper for both scripts: input x, output y, opset 17
 
 
 def w(*shape, s=0.3):
@@ -31,14 +33,6 @@ def w(*shape, s=0.3):
 # Random-weight classifiers on noise are poor int8 subjects: many inputs sit near a tie between two
 # classes, decided by int8 noise or the 1/256 step of the int8 Softmax output. The heads keep their
 # random scale; evaluation uses 1000 samples so that the agreement figure is not a few-sample accident.
-
-def model(name, nodes, inits, x_shape, y_shape):
-    g = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)], inits)
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
-    onnx.checker.check_model(m)
-    return m
-
 
 def ecg_lstm():
     """torch: Conv1d(1, 8, 7, stride 2) -> ReLU -> MaxPool1d(4) -> permute(2, 0, 1) -> LSTM(8, 16)
