@@ -135,6 +135,7 @@ let package = Package(
         .testTarget(name: "SensorBridgeTests", dependencies: ["SensorBridgeCore", "SensorLink"]),
         .testTarget(name: "VigilAgentTests", dependencies: ["VigilAgent"]),
         .testTarget(name: "VigilCLITests", dependencies: ["VigilIO", "vigil"]),
+        .testTarget(name: "VigilConvertTests", dependencies: ["VigilConvert", "VigilModel", "VigilRuntime"]),
     ],
     swiftLanguageModes: [.v6]
 )
