@@ -13,6 +13,8 @@ Checks, per fixture, on seeded random inputs:
   next to onnxruntime's own int8 (quantize_static, QDQ, per-channel int8 weights, int8 activations)
   on the same calibration and evaluation inputs. The bar (issue 20): Vigil's int8 is at least as
   exact as onnxruntime's — top-1 agreement within 0.02 of it, or SQNR within 1 dB of it.
+Plus the exported GELU in its three operand orders: fused into Gelu operators, within 1e-4 of
+onnxruntime.
 
 Usage: attention_models.py BIN_DIR
 """
@@ -89,6 +91,45 @@ def check(bins, d, path, rng):
     return failures
 
 
+def gelu_patterns(bins, d, rng):
+    """The GELU as exporters write it, in its three operand orders, side by side: torch's
+    (x · (1 + erf(x/√2))) · 0.5, ((1 + erf(x · 1/√2)) · 0.5) · x and (x · 0.5) · (1 + erf(x/√2)). Each must
+    become one Gelu operator (none of Div, Erf or Mul left) and match onnxruntime within 1e-4 on
+    inputs wide enough (N(0, 3)) that the tanh approximation would miss."""
+    from onnx import helper, numpy_helper as nh
+    c = lambda v, name: nh.from_array(np.array(v, np.float32), name)
+    inits = [c(2 ** 0.5, "sqrt2"), c(2 ** -0.5, "inv_sqrt2"), c(1.0, "one"), c(0.5, "half")]
+    n = helper.make_node
+    nodes = [n("Div", ["x", "sqrt2"], ["a0"]), n("Erf", ["a0"], ["a1"]), n("Add", ["a1", "one"], ["a2"]),
+             n("Mul", ["x", "a2"], ["a3"]), n("Mul", ["a3", "half"], ["ya"]),
+             n("Mul", ["inv_sqrt2", "x"], ["b0"]), n("Erf", ["b0"], ["b1"]), n("Add", ["one", "b1"], ["b2"]),
+             n("Mul", ["b2", "half"], ["b3"]), n("Mul", ["b3", "x"], ["yb"]),
+             n("Div", ["x", "sqrt2"], ["c0"]), n("Erf", ["c0"], ["c1"]), n("Add", ["c1", "one"], ["c2"]),
+             n("Mul", ["x", "half"], ["c3"]), n("Mul", ["c3", "c2"], ["yc"]),
+             n("Concat", ["ya", "yb", "yc"], ["y"], axis=1)]
+    g = helper.make_graph(nodes, "gelu_patterns", [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 64])],
+                          [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 192])], inits)
+    path = os.path.join(d, "gelu_patterns.onnx")
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+    x = rng.normal(0, 3, (50, 64)).astype(np.float32)
+    np.save(os.path.join(d, "gelu-x.npy"), x)
+    s = ort.InferenceSession(path)
+    ref = np.concatenate([s.run(None, {"x": e[None]})[0] for e in x])
+    v, y = os.path.join(d, "gelu.vigil"), os.path.join(d, "gelu.npy")
+    r = run([os.path.join(bins, "vigil-convert"), path, "--float", "-o", v])
+    if r.returncode != 0 or run([os.path.join(bins, "vigil"), "infer", v, "--input", os.path.join(d, "gelu-x.npy"), "--output", y]).returncode:
+        print(f"FAIL gelu     patterns: {r.stderr.strip()}")
+        return 1
+    listing = run([os.path.join(bins, "vigil"), "inspect", v]).stdout.split("\noperators (")[1].split("\n\n")[0]
+    ops = [l.split()[1] for l in listing.splitlines()[2:] if l.strip()]
+    diff = np.abs(np.load(y).reshape(ref.shape) - ref)
+    err = diff.max()
+    ok = (diff <= 1e-4 * np.maximum(1.0, np.abs(ref))).all() and ops.count("Gelu") == 3 and not {"Erf", "Mul", "Add"} & set(ops)
+    print(f"{'ok  ' if ok else 'FAIL'} gelu     3 exported GELU patterns: operators {sorted(set(ops))} ({ops.count('Gelu')} Gelu), "
+          f"float32 max |err| {err:.2e} vs onnxruntime")
+    return 0 if ok else 1
+
+
 def main():
     bins = sys.argv[1]
     rng = np.random.default_rng(20)
@@ -106,6 +147,7 @@ def main():
             if os.path.exists(npz):
                 np.savez(copy.replace(".onnx", "-torch.npz"), **np.load(npz))
             failures += check(bins, d, copy, rng)
+        failures += gelu_patterns(bins, d, rng)
     return 1 if failures else 0
 
 
