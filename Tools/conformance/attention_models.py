@@ -14,7 +14,7 @@ Checks, per fixture, on seeded random inputs:
   on the same calibration and evaluation inputs. The bar (issue 20): Vigil's int8 is at least as
   exact as onnxruntime's — top-1 agreement within 0.02 of it, or SQNR within 1 dB of it.
 Plus the exported GELU in its three operand orders: fused into Gelu operators, within 1e-4 of
-onnxruntime.
+onnxruntime; and Softmax over each axis, before opset 13 (flattened trailing axes) and after.
 
 Usage: attention_models.py BIN_DIR
 """
@@ -130,6 +130,31 @@ def gelu_patterns(bins, d, rng):
     return 0 if ok else 1
 
 
+def softmax_opsets(bins, d, rng):
+    """Softmax before opset 13 normalizes the flattened axes [axis, rank); from 13 on, one axis."""
+    from onnx import helper
+    failures = 0
+    for opset, axis in ((11, 1), (11, 2), (12, 0), (17, 1), (17, -1)):
+        g = helper.make_graph([helper.make_node("Softmax", ["x"], ["y"], axis=axis)], "softmax",
+                              [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 3, 4, 5])],
+                              [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 3, 4, 5])])
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+        m.ir_version = 8
+        path, xp, yp, v = (os.path.join(d, f) for f in ("sm.onnx", "sm-x.npy", "sm-y.npy", "sm.vigil"))
+        onnx.save(m, path)
+        x = rng.normal(0, 2, (4, 3, 4, 5)).astype(np.float32)
+        np.save(xp, x)
+        s = ort.InferenceSession(path)
+        ref = np.concatenate([s.run(None, {"x": e[None]})[0] for e in x])
+        ok = run([os.path.join(bins, "vigil-convert"), path, "--float", "-o", v]).returncode == 0 and \
+            run([os.path.join(bins, "vigil"), "infer", v, "--input", xp, "--output", yp]).returncode == 0
+        err = np.abs(np.load(yp).reshape(ref.shape) - ref).max() if ok else float("inf")
+        ok = ok and err <= 1e-5
+        failures += not ok
+        print(f"{'ok  ' if ok else 'FAIL'} softmax  opset {opset} axis {axis:2d} of [1, 3, 4, 5]: max |err| {err:.1e} vs onnxruntime")
+    return failures
+
+
 def main():
     bins = sys.argv[1]
     rng = np.random.default_rng(20)
@@ -148,6 +173,7 @@ def main():
                 np.savez(copy.replace(".onnx", "-torch.npz"), **np.load(npz))
             failures += check(bins, d, copy, rng)
         failures += gelu_patterns(bins, d, rng)
+        failures += softmax_opsets(bins, d, rng)
     return 1 if failures else 0
 
 
