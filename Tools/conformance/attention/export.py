@@ -17,10 +17,12 @@ token, Gather of the class token, ReduceMean over the steps.
 
 Needs PyTorch, so it runs in a venv of its own, never in the test command:
 
-  python3 -m venv /tmp/venv-torch && /tmp/venv-torch/bin/pip install torch onnx==1.22.0 onnxscript
+  python3 -m venv /tmp/venv-torch && /tmp/venv-torch/bin/pip install "torch==2.13.0+cpu" onnx==1.22.0 onnxscript
   /tmp/venv-torch/bin/python Tools/conformance/attention/export.py
 
-(tested with torch 2.13.0+cpu, onnx 1.22.0). Tools/conformance/attention_models.py checks them.
+(a CPU-only torch wheel: an unpinned `pip install torch` pulls the CUDA build and its gigabytes of
+dependencies.) With torch 2.13.0+cpu and onnx 1.22.0 the script rewrites the committed fixtures byte
+for byte. Tools/conformance/attention_models.py checks them.
 """
 import os
 import numpy as np
