@@ -80,6 +80,7 @@ public enum Converter {
         try Lowering.checkSupported(g)
         try QuantizedImport.rewriteQOperators(g)
         try ShapesAndConstants.run(g)
+        GeluFusion.run(g)
         if !options.float { try QuantizedImport.stripActivationQDQ(g) }
         g.pruneUnused()
         if !g.importedParams.isEmpty { log.append("kept the scales and zero points of \(g.importedParams.count) quantized activations") }

@@ -93,6 +93,10 @@ public enum OpCode: UInt16, Sendable, CaseIterable {
     case gru = 22
     case slice = 23
     case hardSigmoid = 24
+    case matMul = 25
+    case layerNormalization = 26
+    case erf = 27
+    case gelu = 28
 
     public var name: String {
         switch self {
@@ -120,6 +124,10 @@ public enum OpCode: UInt16, Sendable, CaseIterable {
         case .gru: "GRU"
         case .slice: "Slice"
         case .hardSigmoid: "HardSigmoid"
+        case .matMul: "MatMul"
+        case .layerNormalization: "LayerNormalization"
+        case .erf: "Erf"
+        case .gelu: "Gelu"
         }
     }
 }
@@ -147,10 +155,12 @@ public enum AttributeKey: UInt16, Sendable, CaseIterable {
     case starts = 19          // int32[rank]: first input index per axis (Slice)
     case steps = 20           // int32[rank]: input step per axis, may be negative (Slice)
     case beta = 21            // float32[1]: HardSigmoid offset
+    case epsilon = 22         // float32[1]: LayerNormalization's variance offset
+    case approximate = 23     // int32[1]: Gelu form, 0 exact (erf), 1 tanh
 
     public var isFloat: Bool {
         switch self {
-        case .clipMin, .clipMax, .alpha, .padValue, .cellClip, .beta: true
+        case .clipMin, .clipMax, .alpha, .padValue, .cellClip, .beta, .epsilon: true
         default: false
         }
     }
@@ -177,6 +187,8 @@ public enum AttributeKey: UInt16, Sendable, CaseIterable {
         case .starts: "starts"
         case .steps: "steps"
         case .beta: "beta"
+        case .epsilon: "epsilon"
+        case .approximate: "approximate"
         }
     }
 }

@@ -128,7 +128,7 @@ let badModels: [BadModel] = [
     },
     BadModel(label: "sigmoid: output shape differs", code: .badOperands) { unary(.sigmoid, yShape: [3, 2]) },
     BadModel(label: "softmax int8: output not 1/256, -128", code: .badQuantization) { unary(.softmax, int8: true) },
-    BadModel(label: "softmax: not the last axis", code: .unsupported) { unary(.softmax, attributes: [Attribute(.axis, int: 0)]) },
+    BadModel(label: "softmax: axis outside the rank", code: .badAttribute) { unary(.softmax, attributes: [Attribute(.axis, int: 7)]) },
     BadModel(label: "reshape: element count differs", code: .badOperands) { unary(.reshape, yShape: [7]) },
     BadModel(label: "reshape int8: quantization differs", code: .badQuantization) {
         unary(.reshape, yShape: [6], int8: true, yQuant: Quantization(scale: 0.1, zeroPoint: 1))

@@ -53,6 +53,9 @@ CLAIMED = {
     "GRU": ["test_gru_"],
     "Slice": ["test_slice"],
     "Gather": ["test_gather_"],
+    "LayerNormalization": ["test_layer_normalization_"],
+    "Erf": ["test_erf"],
+    "Gelu": ["test_gelu_"],
 }
 
 # Ops whose integer output vigil infer writes dequantized: (scale input index, zero point index).
@@ -65,6 +68,9 @@ DEQUANTIZED_OUTPUT = {"QuantizeLinear": (1, 2), "QLinearConv": (6, 7), "QLinearM
 # initializers from the test's own data before conversion.
 DYNAMIC = {
     "Add": [0, 1], "Mul": [0, 1], "Concat": list(range(64)),
+    # Both operands at run time: attention's MatMul of two activations (a constant right-hand side
+    # becomes FullyConnected, which the Gemm tests and converter_models.py cover).
+    "MatMul": [0, 1],
 }
 
 

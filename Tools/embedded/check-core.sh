@@ -12,10 +12,29 @@ VIGIL="$(swift build --show-bin-path)/vigil"
 WORK=.build-embedded/check
 mkdir -p "$WORK"
 status=0
-for model in Models/test/synthetic-ecg-cnn.vigil Models/test/op-coverage-taps.vigil; do
+# The attention fixtures (Tools/conformance/attention/), converted to int8 here: MatMul of two
+# activations, Softmax over the last of 4 axes, the Gelu table, LayerNormalization in float32
+# between Quantize/Dequantize. Calibration and inputs are seeded, so the files are reproducible.
+CONVERT="$(dirname "$VIGIL")/vigil-convert"
+[ -x "$CONVERT" ] || swift build --product vigil-convert
+ATTENTION=()
+for fixture in Tools/conformance/attention/encoder.onnx Tools/conformance/attention/vit.onnx; do
+  [ -f "$fixture" ] || continue
+  name="attention-$(basename "$fixture" .onnx)"
+  "$PY" - "$fixture" "$WORK/$name-calib.npy" "$WORK/$name-input.npy" <<'PYEOF'
+import sys, numpy as np, onnx
+shape = [max(d.dim_value, 1) for d in onnx.load(sys.argv[1]).graph.input[0].type.tensor_type.shape.dim][1:]
+rng = np.random.default_rng(7)
+np.save(sys.argv[2], rng.normal(0, 1, [64] + shape).astype(np.float32))
+np.save(sys.argv[3], rng.normal(0, 1, [4] + shape).astype(np.float32))
+PYEOF
+  "$CONVERT" "$fixture" --calibration "$WORK/$name-calib.npy" -o "$WORK/$name.vigil" > /dev/null
+  ATTENTION+=("$WORK/$name.vigil")
+done
+for model in Models/test/synthetic-ecg-cnn.vigil Models/test/op-coverage-taps.vigil "${ATTENTION[@]}"; do
   [ -f "$model" ] || continue
   name="$(basename "$model" .vigil)"
-  input="Models/test/$(echo "$name" | sed -e 's/-cnn$//' -e 's/-taps$//')-input.npy"
+  input="$(dirname "$model")/$(echo "$name" | sed -e 's/-cnn$//' -e 's/-taps$//')-input.npy"
   "$VIGIL" infer "$model" --input "$input" --output "$WORK/$name-x86.npy"
   "$PY" - "$input" "$WORK/$name-in.f32" "$WORK/$name-x86.npy" "$WORK/$name-x86.f32" <<'PYEOF'
 import sys, os, numpy as np

@@ -135,9 +135,10 @@ aarch64-linux-gnu-nm "$A64/VigilEmbeddedEntry.o" | grep >/dev/null ' T vigil_emb
 # -static-pie: Embedded Swift objects use protected visibility, which rules out the copy relocations of
 # a non-PIE executable; static glibc supplies posix_memalign, free, memset, arc4random_buf and
 # __stack_chk_guard/__stack_chk_fail. libswiftUnicodeDataTables backs String comparison/normalization.
+# libm: sqrtf of LayerNormalization (IEEE sqrt is correctly rounded, so still bit-exact with x86).
 echo "run-qemu: linking $A64/driver (aarch64-linux-gnu-gcc, static-pie)"
 aarch64-linux-gnu-gcc -O2 -static-pie -o "$A64/driver" Tools/embedded/driver.c "${A64_OBJS[@]}" \
-  "$EMB_LIB/aarch64-none-none-elf/libswiftUnicodeDataTables.a"
+  "$EMB_LIB/aarch64-none-none-elf/libswiftUnicodeDataTables.a" -lm
 
 # --- armv7em: Cortex-M4F link proof -------------------------------------------------------------------
 # Every Swift object must carry the hard-float ABI tag: the link below needs --no-warn-mismatch because

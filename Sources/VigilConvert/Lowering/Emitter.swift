@@ -28,7 +28,7 @@ struct Emitter {
 
     /// Operators without an int8 kernel: in int8 models they run in float32 between a Dequantize
     /// and a Quantize (mixed precision).
-    static let floatOnly: Set<OpCode> = [.lstm, .gru]
+    static let floatOnly: Set<OpCode> = [.lstm, .gru, .layerNormalization]
     /// Operators that only move values: they take the precision of their input's producer, so a
     /// float32 value on its way to or from a float-only operator (the Transpose and Squeeze around
     /// an LSTM) is not quantized and dequantized again for nothing.

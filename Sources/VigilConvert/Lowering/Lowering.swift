@@ -25,7 +25,7 @@ struct Lowering {
         "AveragePool", "GlobalAveragePool", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSwish", "HardSigmoid", "Softmax",
         "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Pad", "Identity", "Dropout",
         "QuantizeLinear", "DequantizeLinear", "Cast", "Scaler", "ReduceMean", "LSTM", "GRU",
-        "Slice", "Gather",
+        "Slice", "Gather", "LayerNormalization", "Erf", "Gelu",
     ]
 
     /// Ops accepted on import: the lowered ones, the shape arithmetic folded away, and the
@@ -147,12 +147,13 @@ struct Lowering {
                 }
                 out.append(VNode(code: .fullyConnected, name: src, inputs: ins, output: y, source: src))
             case "MatMul":
-                guard let b = g.tensors[x(1)], let bv = b.floats, b.shape.count == 2 else {
-                    throw ConvertError("\(n.label): MatMul needs a constant 2-D right-hand side")
+                if let b = g.tensors[x(1)], let bv = b.floats, b.shape.count == 2 {
+                    let wn = g.fresh("\(src).weight")
+                    g.tensors[wn] = IRTensor(name: wn, shape: [b.shape[1], b.shape[0]], floats: transpose2D(bv, rows: b.shape[0], cols: b.shape[1]))
+                    out.append(VNode(code: .fullyConnected, name: src, inputs: [x(0), wn], output: y, source: src))
+                } else {
+                    try lowerMatMul(n, g, &out, src)
                 }
-                let wn = g.fresh("\(src).weight")
-                g.tensors[wn] = IRTensor(name: wn, shape: [b.shape[1], b.shape[0]], floats: transpose2D(bv, rows: b.shape[0], cols: b.shape[1]))
-                out.append(VNode(code: .fullyConnected, name: src, inputs: [x(0), wn], output: y, source: src))
             case "Add", "Sub", "Mul", "Div":
                 var a = x(0), b = x(1)
                 var code: OpCode = n.op == "Add" || n.op == "Sub" ? .add : .mul
@@ -174,7 +175,9 @@ struct Lowering {
                     g.tensors[nb] = IRTensor(name: nb, shape: c.shape, floats: v.map { n.op == "Sub" ? -$0 : 1 / $0 })
                     b = nb
                 }
-                // MatMul + Add(constant bias of the output width) becomes FullyConnected's bias.
+                // MatMul + Add(constant bias of the output width) becomes FullyConnected's bias
+                // (torch.onnx.export writes the bias first: Add(bias, MatMul)).
+                if code == .add, g.isConstant(a), !g.isConstant(b) { swap(&a, &b) }
                 if code == .add, let k = out.lastIndex(where: { $0.output == a }), out[k].code == .fullyConnected,
                    out[k].inputs.count == 2, g.consumers(of: a).count == 1, !g.graphOutputs.contains(a),
                    let bias = g.tensors[b]?.floats, bias.count == g.tensors[out[k].inputs[1]]!.shape[0] {
@@ -220,8 +223,64 @@ struct Lowering {
                 let rank = try g.shape(x(0)).count
                 var axis = n.int("axis", g.opset >= 13 ? -1 : 1)
                 if axis < 0 { axis += rank }
-                guard axis == rank - 1 else { throw ConvertError("\(n.label): Softmax over axis \(axis) of rank \(rank); only the last axis is supported") }
-                out.append(VNode(code: .softmax, name: src, inputs: [x(0)], output: y, attributes: [Attribute(.axis, int: -1)], source: src))
+                guard axis >= 0, axis < rank else { throw ConvertError("\(n.label): axis \(axis) is outside rank \(rank)") }
+                if g.opset < 13, axis < rank - 1 {
+                    // Before opset 13 Softmax normalizes the flattened axes [axis, rank): one line of
+                    // their product, between two Reshapes.
+                    let xs = try g.shape(x(0))
+                    let flat = [xs[..<axis].reduce(1, *), xs[axis...].reduce(1, *)]
+                    let a = g.fresh("\(src).flat"), b = g.fresh("\(src).flat_out")
+                    g.tensors[a] = IRTensor(name: a, shape: flat)
+                    g.tensors[b] = IRTensor(name: b, shape: flat)
+                    out.append(VNode(code: .reshape, name: src + ".flatten", inputs: [x(0)], output: a, source: src))
+                    out.append(VNode(code: .softmax, name: src, inputs: [a], output: b, attributes: [Attribute(.axis, int: 1)], source: src))
+                    out.append(VNode(code: .reshape, name: src + ".unflatten", inputs: [b], output: y, source: src))
+                } else {
+                    out.append(VNode(code: .softmax, name: src, inputs: [x(0)], output: y, attributes: [Attribute(.axis, int: axis)], source: src))
+                }
+            case "LayerNormalization":
+                let xs = try g.shape(x(0))
+                var axis = n.int("axis", -1)
+                if axis < 0 { axis += xs.count }
+                guard axis >= 0, axis < xs.count else { throw ConvertError("\(n.label): axis \(n.int("axis", -1)) is outside rank \(xs.count)") }
+                let normalized = xs[axis...].reduce(1, *)
+                var ins = [x(0)]
+                for (i, role) in [(1, "Scale"), (2, "B")] where !x(i).isEmpty {
+                    let c = try requireConstant(i, role)
+                    // Scale and B broadcast to the normalized shape; the runtime takes them whole.
+                    var v = c.floats ?? c.ints!.map(Float.init)
+                    if v.count != normalized {
+                        guard let shape = broadcast(c.shape, Array(xs[axis...])), shape == Array(xs[axis...]) else {
+                            throw ConvertError("\(n.label): \(role) of shape \(c.shape) does not broadcast to \(Array(xs[axis...]))")
+                        }
+                        v = (0..<normalized).map { v[broadcastIndex($0, shape, c.shape)] }
+                    }
+                    let name = g.fresh("\(src).\(role.lowercased())")
+                    g.tensors[name] = IRTensor(name: name, shape: Array(xs[axis...]), floats: v)
+                    ins.append(name)
+                }
+                // Mean and InvStdDev, when used: both present (a fresh name for an unused Mean).
+                var extra: [String] = []
+                let used = (1..<3).map { $0 < n.outputs.count && !n.outputs[$0].isEmpty }
+                if used.contains(true) {
+                    for i in 1...(used[1] ? 2 : 1) {
+                        if used[i - 1] { extra.append(n.outputs[i]); continue }
+                        let name = g.fresh("\(src).mean")
+                        g.tensors[name] = IRTensor(name: name, shape: Array(xs[..<axis]) + [Int](repeating: 1, count: xs.count - axis))
+                        extra.append(name)
+                    }
+                }
+                out.append(VNode(code: .layerNormalization, name: src, inputs: ins, output: y,
+                                 attributes: [Attribute(.axis, int: axis), Attribute(.epsilon, float: n.float("epsilon", 1e-5))],
+                                 source: src, extraOutputs: extra))
+            case "Erf": out.append(VNode(code: .erf, name: src, inputs: [x(0)], output: y, source: src))
+            case "Gelu":
+                let approximate = n.string("approximate") ?? "none"
+                guard approximate == "none" || approximate == "tanh" else {
+                    throw ConvertError("\(n.label): approximate='\(approximate)' is not supported (none, tanh)")
+                }
+                out.append(VNode(code: .gelu, name: src, inputs: [x(0)], output: y,
+                                 attributes: approximate == "tanh" ? [Attribute(.approximate, int: 1)] : [], source: src))
             case "MaxPool", "AveragePool":
                 let xs = try g.shape(x(0)), k = n.ints("kernel_shape")!
                 let spatial = xs.count - 2
@@ -247,8 +306,29 @@ struct Lowering {
                 var axes = n.ints("axes") ?? []
                 if axes.isEmpty, n.inputs.count > 1, let v = g.tensors[x(1)]?.ints { axes = v.map(Int.init) }
                 let norm = Set(axes.map { $0 < 0 ? $0 + xs.count : $0 })
+                if !norm.isEmpty, !norm.contains(0), norm != Set(2..<xs.count) {
+                    // Other axes (a transformer's mean over its steps, [N, S, D] over 1): moved last by
+                    // a Transpose, flattened to [N, kept, reduced], averaged by GlobalAveragePool.
+                    let kept = (1..<xs.count).filter { !norm.contains($0) }, reduced = norm.sorted()
+                    let perm = [0] + kept + reduced
+                    var v = x(0)
+                    if perm != Array(0..<xs.count) {
+                        v = g.fresh("\(src).moved")
+                        g.tensors[v] = IRTensor(name: v, shape: perm.map { xs[$0] })
+                        out.append(VNode(code: .transpose, name: src + ".transpose", inputs: [x(0)], output: v,
+                                         attributes: [Attribute(.perm, ints: perm)], source: src))
+                    }
+                    let k = kept.map { xs[$0] }.reduce(1, *), r = reduced.map { xs[$0] }.reduce(1, *)
+                    let flat = g.fresh("\(src).flat"), pooled = g.fresh("\(src).pooled")
+                    g.tensors[flat] = IRTensor(name: flat, shape: [xs[0], k, r])
+                    g.tensors[pooled] = IRTensor(name: pooled, shape: [xs[0], k, 1])
+                    out.append(VNode(code: .reshape, name: src + ".flatten", inputs: [v], output: flat, source: src))
+                    out.append(VNode(code: .globalAveragePool, name: src, inputs: [flat], output: pooled, source: src))
+                    out.append(VNode(code: .reshape, name: src + ".reshape", inputs: [pooled], output: y, source: src))
+                    continue
+                }
                 guard xs.count >= 3, norm == Set(2..<xs.count) else {
-                    throw ConvertError("\(n.label): ReduceMean over axes \(axes.sorted()) of rank \(xs.count); only the spatial axes (global average pooling) are supported")
+                    throw ConvertError("\(n.label): ReduceMean over axes \(axes.sorted()) of rank \(xs.count); only axes that keep the batch axis 0 are supported")
                 }
                 if n.int("keepdims", 1) == 1 {
                     out.append(VNode(code: .globalAveragePool, name: src, inputs: [x(0)], output: y, source: src))
@@ -391,6 +471,35 @@ struct Lowering {
         let inputs = [x(0), x(1), x(2), x(3), x(5)] + (lstm ? [x(6)] : [])
         return VNode(code: lstm ? .lstm : .gru, name: src, inputs: inputs, output: outputs[0], attributes: attributes, source: src,
                      extraOutputs: Array(outputs.dropFirst()))
+    }
+
+    /// MatMul of two run-time values (attention's Q·Kᵀ and P·V) onto the MatMul operator. ONNX's
+    /// 1-D operands are made 2-D by Reshapes ([K] → [1, K] on the left, [K, 1] on the right), and the
+    /// dimension they added is reshaped away after.
+    static func lowerMatMul(_ n: IRNode, _ g: IRGraph, _ out: inout [VNode], _ src: String) throws {
+        var a = n.inputs[0], b = n.inputs[1]
+        let y = n.outputs[0]
+        let sa = try g.shape(a), sb = try g.shape(b)
+        func reshaped(_ v: String, _ shape: [Int], _ role: String) -> String {
+            let r = g.fresh("\(src).\(role)")
+            g.tensors[r] = IRTensor(name: r, shape: shape)
+            out.append(VNode(code: .reshape, name: "\(src).\(role)", inputs: [v], output: r, source: src))
+            return r
+        }
+        if sa.count == 1 { a = reshaped(a, [1, sa[0]], "a2d") }
+        if sb.count == 1 { b = reshaped(b, [sb[0], 1], "b2d") }
+        if sa.count >= 2 && sb.count >= 2 {
+            out.append(VNode(code: .matMul, name: src, inputs: [a, b], output: y, source: src))
+            return
+        }
+        let pa = try g.shape(a), pb = try g.shape(b)
+        guard let batch = broadcast(Array(pa.dropLast(2)), Array(pb.dropLast(2))) else {
+            throw ConvertError("\(n.label): MatMul batch dims of \(sa) and \(sb) do not broadcast")
+        }
+        let full = g.fresh("\(src).product")
+        g.tensors[full] = IRTensor(name: full, shape: batch + [pa[pa.count - 2], pb[pb.count - 1]])
+        out.append(VNode(code: .matMul, name: src, inputs: [a, b], output: full, source: src))
+        out.append(VNode(code: .reshape, name: src + ".reshape", inputs: [full], output: y, source: src))
     }
 
     /// W'[c] = W[c] * mul[c], b'[c] = b[c] * mul[c] + add[c].

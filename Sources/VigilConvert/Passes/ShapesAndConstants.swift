@@ -247,7 +247,8 @@ struct ShapesAndConstants {
         }
         switch n.op {
         case "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSwish", "HardSigmoid", "BatchNormalization", "Dropout", "Scaler",
-             "Identity", "Softmax", "QuantizeLinear", "DequantizeLinear", "Cast", "Neg", "Sqrt", "Exp", "Abs", "Not":
+             "Identity", "Softmax", "QuantizeLinear", "DequantizeLinear", "Cast", "Neg", "Sqrt", "Exp", "Abs", "Not",
+             "Erf", "Gelu":
             set(try s(0))
             for i in 1..<n.outputs.count where !n.outputs[i].isEmpty { set(try s(0), i) }  // Dropout mask
         case "Add", "Sub", "Mul", "Div", "Sum", "Max", "Min", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
@@ -282,6 +283,13 @@ struct ShapesAndConstants {
             let norm = Set(axes.map { $0 < 0 ? $0 + x.count : $0 })
             let keep = n.int("keepdims", 1) == 1
             set(x.enumerated().compactMap { i, d in norm.contains(i) ? (keep ? 1 : nil) : d })
+        case "LayerNormalization":
+            let x = try s(0)
+            var axis = n.int("axis", -1)
+            if axis < 0 { axis += x.count }
+            guard axis >= 0, axis < x.count else { throw ConvertError("\(n.label): axis \(n.int("axis", -1)) is outside rank \(x.count)") }
+            set(x)
+            for i in 1..<n.outputs.count where !n.outputs[i].isEmpty { set(Array(x[..<axis]) + [Int](repeating: 1, count: x.count - axis), i) }
         case "GlobalAveragePool", "GlobalMaxPool":
             let x = try s(0)
             set([x[0], x[1]] + [Int](repeating: 1, count: x.count - 2))
@@ -291,7 +299,9 @@ struct ShapesAndConstants {
             set([m, nn])
         case "MatMul":
             let a = try s(0), b = try s(1)
-            guard b.count >= 2, a.count >= 1 else { throw ConvertError("\(n.label): MatMul of shapes \(a) and \(b)") }
+            guard b.count >= 1, a.count >= 1 else { throw ConvertError("\(n.label): MatMul of shapes \(a) and \(b)") }
+            guard a.last == (b.count == 1 ? b[0] : b[b.count - 2]) else { throw ConvertError("\(n.label): MatMul inner dimensions of \(a) and \(b) differ") }
+            if b.count == 1 { set(Array(a.dropLast())); return }
             if a.count == 1 { set(Array(b.dropLast(2)) + [b.last!]); return }
             guard let batch = broadcast(Array(a.dropLast(2)), Array(b.dropLast(2))) else {
                 throw ConvertError("\(n.label): MatMul batch dims of \(a) and \(b) do not broadcast")

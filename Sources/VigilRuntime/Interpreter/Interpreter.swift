@@ -27,6 +27,8 @@ enum PreparedOp {
     case lstm(Prepared<LSTMOp>)
     case gru(Prepared<GRUOp>)
     case slice(Prepared<SliceOp>)
+    case matMul(Prepared<MatMulOp>)
+    case layerNormalization(Prepared<LayerNormalizationOp>)
 
     static func prepare(_ c: OpContext) throws(VigilError) -> PreparedOp {
         switch c.op.code {
@@ -54,6 +56,10 @@ enum PreparedOp {
         case .lstm: .lstm(Prepared(try LSTMOp(c)))
         case .gru: .gru(Prepared(try GRUOp(c)))
         case .slice: .slice(Prepared(try SliceOp(c)))
+        case .matMul: .matMul(Prepared(try MatMulOp(c)))
+        case .layerNormalization: .layerNormalization(Prepared(try LayerNormalizationOp(c)))
+        case .erf: .unary(Prepared(try UnaryOp(c, .erf)))
+        case .gelu: .unary(Prepared(try UnaryOp(c, .gelu)))
         }
     }
 
@@ -91,6 +97,8 @@ enum PreparedOp {
         case .lstm(let p): p.op.eval(t)
         case .gru(let p): p.op.eval(t)
         case .slice(let p): p.op.eval(t)
+        case .matMul(let p): p.op.eval(t)
+        case .layerNormalization(let p): p.op.eval(t)
         }
     }
 }

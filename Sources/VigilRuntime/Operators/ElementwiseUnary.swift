@@ -1,16 +1,16 @@
 internal import VigilModel
 
-/// Runner for elementwise unary operators (Clip, LeakyRelu, Sigmoid, Tanh, HardSwish, HardSigmoid; the
+/// Runner for elementwise unary operators (Clip, LeakyRelu, Sigmoid, Tanh, HardSwish, HardSigmoid, Erf, Gelu; the
 /// functions live in one file each). int8: a 256-entry table built at prepare from the function in
 /// double precision (`table[q + 128] = quantize(f(dequantize(q)))`, round half to even), so the
 /// result is bit-identical on every platform. float32: the function itself.
 struct UnaryOp {
-    enum Kind { case clip, leakyRelu, sigmoid, tanh, hardSwish, hardSigmoid }
+    enum Kind { case clip, leakyRelu, sigmoid, tanh, hardSwish, hardSigmoid, erf, gelu }
     var kind: Kind
     var x: Int, y: Int, count: Int
     var isInt8: Bool
     var table: [Int8] = []
-    var p0: Float = 0, p1: Float = 0  // clip min/max, leaky alpha, or HardSigmoid alpha/beta
+    var p0: Float = 0, p1: Float = 0  // clip min/max, leaky alpha, HardSigmoid alpha/beta, or Gelu's approximate (0/1)
 
     init(_ c: OpContext, _ kind: Kind) throws(VigilError) {
         self.kind = kind
@@ -32,6 +32,10 @@ struct UnaryOp {
             p0 = try c.float(.alpha, default: 0.2)
             p1 = try c.float(.beta, default: 0.5)
             guard p0.isFinite, p1.isFinite else { throw c.badAttribute("alpha and beta must be finite") }
+        case .gelu:
+            let approximate = try c.int(.approximate, default: 0)
+            guard approximate == 0 || approximate == 1 else { throw c.badAttribute("approximate must be 0 (erf) or 1 (tanh), not \(approximate)") }
+            p0 = Float(approximate)
         default: break
         }
         isInt8 = c.tensor(x).dtype == .int8
@@ -57,6 +61,8 @@ struct UnaryOp {
         case .tanh: Tanh.apply(v)
         case .hardSwish: HardSwish.apply(v)
         case .hardSigmoid: HardSigmoid.apply(v, alpha: Double(p0), beta: Double(p1))
+        case .erf: Erf.apply(v)
+        case .gelu: Gelu.apply(v, tanh: p0 != 0)
         }
     }
 
@@ -76,6 +82,8 @@ struct UnaryOp {
         case .tanh: for i in 0..<count { Y[i] = Tanh.apply(X[i]) }
         case .hardSwish: for i in 0..<count { Y[i] = HardSwish.apply(X[i]) }
         case .hardSigmoid: for i in 0..<count { Y[i] = HardSigmoid.apply(X[i], alpha: p0, beta: p1) }
+        case .erf: for i in 0..<count { Y[i] = Erf.apply(X[i]) }
+        case .gelu: for i in 0..<count { Y[i] = Gelu.apply(X[i], tanh: p0 != 0) }
         }
     }
 }
