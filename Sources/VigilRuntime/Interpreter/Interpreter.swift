@@ -27,6 +27,10 @@ enum PreparedOp {
     case lstm(Prepared<LSTMOp>)
     case gru(Prepared<GRUOp>)
     case slice(Prepared<SliceOp>)
+    case reduce(Prepared<ReduceOp>)
+    case div(Prepared<DivOp>)
+    case maxMin(Prepared<MaxMinOp>)
+    case expand(Prepared<ExpandOp>)
 
     static func prepare(_ c: OpContext) throws(VigilError) -> PreparedOp {
         switch c.op.code {
@@ -54,6 +58,13 @@ enum PreparedOp {
         case .lstm: .lstm(Prepared(try LSTMOp(c)))
         case .gru: .gru(Prepared(try GRUOp(c)))
         case .slice: .slice(Prepared(try SliceOp(c)))
+        case .reduce: .reduce(Prepared(try ReduceOp(c)))
+        case .unaryFunction: .unary(Prepared(try UnaryOp(c, .function)))
+        case .sub: .add(Prepared(try AddOp(c, subtract: true)))
+        case .div: .div(Prepared(try DivOp(c)))
+        case .max: .maxMin(Prepared(try MaxMinOp(c, max: true)))
+        case .min: .maxMin(Prepared(try MaxMinOp(c, max: false)))
+        case .expand: .expand(Prepared(try ExpandOp(c)))
         }
     }
 
@@ -91,6 +102,10 @@ enum PreparedOp {
         case .lstm(let p): p.op.eval(t)
         case .gru(let p): p.op.eval(t)
         case .slice(let p): p.op.eval(t)
+        case .reduce(let p): p.op.eval(t)
+        case .div(let p): p.op.eval(t)
+        case .maxMin(let p): p.op.eval(t)
+        case .expand(let p): p.op.eval(t)
         }
     }
 }

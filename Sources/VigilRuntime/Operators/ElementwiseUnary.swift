@@ -1,16 +1,17 @@
 internal import VigilModel
 
-/// Runner for elementwise unary operators (Clip, LeakyRelu, Sigmoid, Tanh, HardSwish, HardSigmoid; the
-/// functions live in one file each). int8: a 256-entry table built at prepare from the function in
+/// Runner for elementwise unary operators (Clip, LeakyRelu, Sigmoid, Tanh, HardSwish, HardSigmoid,
+/// UnaryFunction; the functions live in one file each). int8: a 256-entry table built at prepare from the function in
 /// double precision (`table[q + 128] = quantize(f(dequantize(q)))`, round half to even), so the
 /// result is bit-identical on every platform. float32: the function itself.
 struct UnaryOp {
-    enum Kind { case clip, leakyRelu, sigmoid, tanh, hardSwish, hardSigmoid }
+    enum Kind { case clip, leakyRelu, sigmoid, tanh, hardSwish, hardSigmoid, function }
     var kind: Kind
     var x: Int, y: Int, count: Int
     var isInt8: Bool
     var table: [Int8] = []
-    var p0: Float = 0, p1: Float = 0  // clip min/max, leaky alpha, or HardSigmoid alpha/beta
+    var p0: Float = 0, p1: Float = 0  // clip min/max, leaky alpha, HardSigmoid alpha/beta, or Pow's exponent
+    var function: UnaryFunction = .exp  // kind .function
 
     init(_ c: OpContext, _ kind: Kind) throws(VigilError) {
         self.kind = kind
@@ -32,6 +33,17 @@ struct UnaryOp {
             p0 = try c.float(.alpha, default: 0.2)
             p1 = try c.float(.beta, default: 0.5)
             guard p0.isFinite, p1.isFinite else { throw c.badAttribute("alpha and beta must be finite") }
+        case .function:
+            let raw = try c.int(.function, default: 0)
+            guard let f = UnaryFunction(rawValue: Int32(truncatingIfNeeded: raw)), raw == Int(f.rawValue) else {
+                throw c.badAttribute("unknown function \(raw)")
+            }
+            function = f
+            if f == .pow {
+                guard c.op.attribute(.alpha) != nil else { throw c.badAttribute("pow needs its exponent in alpha") }
+                p0 = try c.float(.alpha, default: 1)
+                guard p0.isFinite else { throw c.badAttribute("the exponent must be finite") }
+            }
         default: break
         }
         isInt8 = c.tensor(x).dtype == .int8
@@ -57,6 +69,7 @@ struct UnaryOp {
         case .tanh: Tanh.apply(v)
         case .hardSwish: HardSwish.apply(v)
         case .hardSigmoid: HardSigmoid.apply(v, alpha: Double(p0), beta: Double(p1))
+        case .function: MathFunction.apply(function, v, exponent: Double(p0))
         }
     }
 
@@ -76,6 +89,7 @@ struct UnaryOp {
         case .tanh: for i in 0..<count { Y[i] = Tanh.apply(X[i]) }
         case .hardSwish: for i in 0..<count { Y[i] = HardSwish.apply(X[i]) }
         case .hardSigmoid: for i in 0..<count { Y[i] = HardSigmoid.apply(X[i], alpha: p0, beta: p1) }
+        case .function: for i in 0..<count { Y[i] = MathFunction.apply(function, X[i], exponent: p0) }
         }
     }
 }
