@@ -12,7 +12,8 @@ VIGIL="$(swift build --show-bin-path)/vigil"
 WORK=.build-embedded/check
 mkdir -p "$WORK"
 status=0
-for model in Models/test/synthetic-ecg-cnn.vigil Models/test/op-coverage-taps.vigil; do
+for model in Models/test/synthetic-ecg-cnn.vigil Models/test/op-coverage-taps.vigil \
+             Models/test/eeg-net-taps.vigil Models/test/attention-cnn-taps.vigil; do
   [ -f "$model" ] || continue
   name="$(basename "$model" .vigil)"
   input="Models/test/$(echo "$name" | sed -e 's/-cnn$//' -e 's/-taps$//')-input.npy"
