@@ -274,10 +274,10 @@ def attention_cnn():
 
 def opset18_reduce():
     """Opset 18 forms: ReduceMean / ReduceMax with axes as inputs, Split by num_outputs, Sqrt,
-    Reciprocal."""
+    Reciprocal, and a constant divided by a run-time value (3 / x)."""
     g = np.random.default_rng(2003)
     inits = [nh.from_array(_w(g, 6, 2, 5, s=0.5), "c.w"), nh.from_array(_w(g, 6, s=0.1), "c.b"),
-             _i64([2], "time"), _i64([1], "chan"), _scalar(1.0, "one"),
+             _i64([2], "time"), _i64([1], "chan"), _scalar(1.0, "one"), _scalar(3.0, "three"),
              nh.from_array(_w(g, 3, 6, s=0.8), "fc.w"), nh.from_array(_w(g, 3, s=0.1), "fc.b")]
     nodes = [helper.make_node("Conv", ["x", "c.w", "c.b"], ["c"], pads=[2, 2], name="conv"),
              helper.make_node("Split", ["c"], ["p", "q"], axis=1, num_outputs=2, name="split"),
@@ -286,7 +286,9 @@ def opset18_reduce():
              helper.make_node("Sqrt", ["p21"], ["mag"], name="sqrt"),
              helper.make_node("Reciprocal", ["mag"], ["inv"], name="reciprocal"),
              helper.make_node("Mul", ["q", "inv"], ["qs"], name="scale"),
-             helper.make_node("Concat", ["qs", "mag"], ["cat"], axis=1, name="join"),
+             helper.make_node("Div", ["three", "p21"], ["d3"], name="three_over"),
+             helper.make_node("Sub", ["qs", "d3"], ["qs3"], name="minus_three_over"),
+             helper.make_node("Concat", ["qs3", "mag"], ["cat"], axis=1, name="join"),
              helper.make_node("ReduceMax", ["cat", "chan"], ["cm"], keepdims=1, name="chan.max"),
              helper.make_node("Sub", ["cat", "cm"], ["centred"], name="centre"),
              helper.make_node("ReduceMean", ["centred", "time"], ["feat"], keepdims=0, name="time.mean"),

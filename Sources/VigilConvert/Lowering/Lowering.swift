@@ -167,6 +167,21 @@ struct Lowering {
                     out.append(VNode(code: .add, name: src, inputs: [t, k], output: y, source: src))
                     continue
                 }
+                if n.op == "Div", !g.isConstant(b), let c = g.tensors[a], let v = c.floats ?? c.ints.map({ $0.map(Float.init) }),
+                   let k = v.first, v.allSatisfy({ $0 == k }), broadcast(c.shape, try g.shape(b)) == (try g.shape(b)) {
+                    // constant / x = constant * (1 / x): Reciprocal has an int8 table, Div has no int8 form.
+                    let f = [Attribute(.function, int: Int(UnaryFunction.reciprocal.rawValue))]
+                    if k == 1 {
+                        out.append(VNode(code: .unaryFunction, name: src, inputs: [b], output: y, attributes: f, source: src))
+                    } else {
+                        let r = g.fresh("\(src).reciprocal"), kn = g.fresh("\(src).numerator")
+                        g.tensors[r] = IRTensor(name: r, shape: try g.shape(b))
+                        g.tensors[kn] = IRTensor(name: kn, shape: [1], floats: [k])
+                        out.append(VNode(code: .unaryFunction, name: src + ".reciprocal", inputs: [b], output: r, attributes: f, source: src))
+                        out.append(VNode(code: .mul, name: src, inputs: [r, kn], output: y, source: src))
+                    }
+                    continue
+                }
                 if (n.op == "Sub" || n.op == "Div") && !g.isConstant(b) {
                     // Of two run-time values (or a constant divided by one), with broadcasting.
                     out.append(VNode(code: n.op == "Sub" ? .sub : .div, name: src, inputs: [a, b], output: y, source: src))
