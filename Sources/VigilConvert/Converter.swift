@@ -126,11 +126,17 @@ public enum Converter {
         }
         meta.provenance = prov
         var keep = options.keepFloat
+        var keepReasons: [String: String] = [:]
         func artifacts(_ keep: Set<String>) throws -> ConversionArtifacts {
             var q = Emitter(g, nodes, .int8(ranges: ranges, keepFloat: keep), tap: true)
+            q.keepReasons = keepReasons
             let int8Tapped = try q.emit(metadata: Array("{}".utf8))
             return ConversionArtifacts(name: meta.name ?? "model", floatTapped: tapModel, int8Tapped: int8Tapped, taps: tapped.taps, inputElements: per,
-                                       floatOperators: nodes.compactMap { n in q.floatReason(n).map { ModelMetadata.FloatOperator(name: n.name, op: n.code.name, reason: $0) } })
+                                       floatOperators: nodes.compactMap { n in q.floatReason(n).map { ModelMetadata.FloatOperator(name: n.name, op: n.code.name, reason: $0) } },
+                                       operators: nodes.map { n in
+                                           let why = q.floatReason(n)
+                                           return OperatorPrecision(name: n.name, op: n.code.name, precision: why == nil ? "int8" : "float32", reason: why)
+                                       })
         }
         if let minSQNR = options.minSQNR, options.maxFloatLayers > 0 {
             // Sensitivity pass on (up to 64 samples of) the calibration data.
@@ -141,11 +147,15 @@ public enum Converter {
             for l in worst {
                 let sources = (bySource[l.value] ?? "").split(separator: "+").map(String.init)
                 keep.formUnion(sources)
+                for s in sources where !options.keepFloat.contains(s) {
+                    keepReasons[s] = String(format: "sensitivity: int8 SQNR %.1f dB < %.1f dB", l.sqnrDB, minSQNR)
+                }
                 log.append(String(format: "sensitivity: keeping %@ in float32 (int8 SQNR %.1f dB < %.1f dB)", sources.joined(separator: "+"), l.sqnrDB, minSQNR))
             }
             if worst.isEmpty { log.append(String(format: "sensitivity: every layer is at or above %.1f dB; nothing kept in float", minSQNR)) }
         }
         var int8 = Emitter(g, nodes, .int8(ranges: ranges, keepFloat: keep))
+        int8.keepReasons = keepReasons
         let floatOps = nodes.compactMap { n in int8.floatReason(n).map { ModelMetadata.FloatOperator(name: n.name, op: n.code.name, reason: $0) } }
         meta.floatOperators = floatOps.isEmpty ? nil : floatOps
         for f in floatOps { log.append("runs in float32: \(f.op) '\(f.name)' (\(f.reason))") }

@@ -97,6 +97,13 @@ public enum OpCode: UInt16, Sendable, CaseIterable {
     case layerNormalization = 26
     case erf = 27
     case gelu = 28
+    case reduce = 33
+    case unaryFunction = 34
+    case sub = 35
+    case div = 36
+    case max = 37
+    case min = 38
+    case expand = 39
 
     public var name: String {
         switch self {
@@ -128,6 +135,13 @@ public enum OpCode: UInt16, Sendable, CaseIterable {
         case .layerNormalization: "LayerNormalization"
         case .erf: "Erf"
         case .gelu: "Gelu"
+        case .reduce: "Reduce"
+        case .unaryFunction: "UnaryFunction"
+        case .sub: "Sub"
+        case .div: "Div"
+        case .max: "Max"
+        case .min: "Min"
+        case .expand: "Expand"
         }
     }
 }
@@ -157,6 +171,8 @@ public enum AttributeKey: UInt16, Sendable, CaseIterable {
     case beta = 21            // float32[1]: HardSigmoid offset
     case epsilon = 22         // float32[1]: LayerNormalization's variance offset
     case approximate = 23     // int32[1]: Gelu form, 0 exact (erf), 1 tanh
+    case function = 28        // int32[1]: ReduceFunction (Reduce) or UnaryFunction (UnaryFunction) raw value
+    case axes = 29            // int32[k]: reduced axes, ascending, 0 <= axis < rank (Reduce)
 
     public var isFloat: Bool {
         switch self {
@@ -189,6 +205,8 @@ public enum AttributeKey: UInt16, Sendable, CaseIterable {
         case .beta: "beta"
         case .epsilon: "epsilon"
         case .approximate: "approximate"
+        case .function: "function"
+        case .axes: "axes"
         }
     }
 }
@@ -206,6 +224,47 @@ public enum PadMode: Int32, Sendable {
     case constant = 0
     case edge = 1
     case reflect = 2
+}
+
+/// What a Reduce operator computes over its axes.
+public enum ReduceFunction: Int32, Sendable {
+    case mean = 1
+    case sum = 2
+    case max = 3
+    case min = 4
+
+    public var name: String {
+        switch self {
+        case .mean: "mean"
+        case .sum: "sum"
+        case .max: "max"
+        case .min: "min"
+        }
+    }
+}
+
+/// The function of a UnaryFunction operator (ONNX Exp, Log, Sqrt, Neg, Abs, Reciprocal, and Pow with
+/// a constant exponent, which the `alpha` attribute holds).
+public enum UnaryFunction: Int32, Sendable {
+    case exp = 1
+    case log = 2
+    case sqrt = 3
+    case neg = 4
+    case abs = 5
+    case reciprocal = 6
+    case pow = 7
+
+    public var name: String {
+        switch self {
+        case .exp: "exp"
+        case .log: "log"
+        case .sqrt: "sqrt"
+        case .neg: "neg"
+        case .abs: "abs"
+        case .reciprocal: "reciprocal"
+        case .pow: "pow"
+        }
+    }
 }
 
 /// Direction of LSTM and GRU: forward, reverse, or both (outputs of the two stacked on the

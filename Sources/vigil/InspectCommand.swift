@@ -51,6 +51,11 @@ struct InspectCommand: ParsableCommand {
             let ins = op.inputs.map { $0 < 0 ? "-" : "\($0)" }.joined(separator: ",")
             let outs = op.outputs.map(String.init).joined(separator: ",")
             let attrs: String = op.attributes.map { a -> String in
+                if a.key == .function, let raw = a.ints.first {
+                    // Reduce and UnaryFunction: the function by name.
+                    let f = op.code == .reduce ? ReduceFunction(rawValue: Int32(raw))?.name : UnaryFunction(rawValue: Int32(raw))?.name
+                    if let f { return "function=\(f)" }
+                }
                 let v = a.key.isFloat ? a.floats.map { "\($0)" } : a.ints.map(String.init)
                 return "\(a.key.name)=\(v.count == 1 ? v[0] : "[" + v.joined(separator: ",") + "]")"
             }.joined(separator: " ")

@@ -40,7 +40,8 @@ import Testing
         return Int(line[range].dropLast(7).replacingOccurrences(of: ",", with: ""))!
     }
 
-    @Test(arguments: ["Models/test/synthetic-ecg-cnn.vigil", "Models/test/synthetic-ecg-cnn-float.vigil"])
+    @Test(arguments: ["Models/test/synthetic-ecg-cnn.vigil", "Models/test/synthetic-ecg-cnn-float.vigil",
+                      "Models/test/eeg-net-taps.vigil", "Models/test/attention-cnn-taps.vigil"])
     func invokeDoesNotAllocate(_ model: String) throws {
         #expect(FileManager.default.isExecutableFile(atPath: "/usr/bin/valgrind"), "valgrind is missing: run Tools/setup.sh")
         let path = Self.repo.appendingPathComponent(model).path

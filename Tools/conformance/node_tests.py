@@ -56,6 +56,21 @@ CLAIMED = {
     "LayerNormalization": ["test_layer_normalization_"],
     "Erf": ["test_erf"],
     "Gelu": ["test_gelu_"],
+    "ReduceMean": ["test_reduce_mean_"],
+    "ReduceSum": ["test_reduce_sum_"],
+    "ReduceMax": ["test_reduce_max_"],
+    "ReduceMin": ["test_reduce_min_"],
+    "Exp": ["test_exp"],
+    "Log": ["test_log"],
+    "Sqrt": ["test_sqrt"],
+    "Neg": ["test_neg"],
+    "Abs": ["test_abs"],
+    "Reciprocal": ["test_reciprocal"],
+    "Pow": ["test_pow"],
+    "Split": ["test_split_"],
+    "Expand": ["test_expand_"],
+    "Max": ["test_max_"],
+    "Min": ["test_min_"],
 }
 
 # Ops whose integer output vigil infer writes dequantized: (scale input index, zero point index).
@@ -64,10 +79,11 @@ DEQUANTIZED_OUTPUT = {"QuantizeLinear": (1, 2), "QLinearConv": (6, 7), "QLinearM
 
 # Input positions each op takes as run-time data. The node tests feed every operand as a graph
 # input; operands Vigil requires to be constant (weights, shapes, axes, pads, clip bounds,
-# quantization parameters, the right-hand side of Sub/Div) are frozen into the model as
-# initializers from the test's own data before conversion.
+# quantization parameters, Pow's exponent) are frozen into the model as initializers from the
+# test's own data before conversion.
 DYNAMIC = {
-    "Add": [0, 1], "Mul": [0, 1], "Concat": list(range(64)),
+    "Add": [0, 1], "Sub": [0, 1], "Mul": [0, 1], "Div": [0, 1], "Concat": list(range(64)),
+    "Max": list(range(64)), "Min": list(range(64)),
     # Both operands at run time: attention's MatMul of two activations (a constant right-hand side
     # becomes FullyConnected, which the Gemm tests and converter_models.py cover).
     "MatMul": [0, 1],

@@ -31,7 +31,8 @@ PYEOF
   "$CONVERT" "$fixture" --calibration "$WORK/$name-calib.npy" -o "$WORK/$name.vigil" > /dev/null
   ATTENTION+=("$WORK/$name.vigil")
 done
-for model in Models/test/synthetic-ecg-cnn.vigil Models/test/op-coverage-taps.vigil "${ATTENTION[@]}"; do
+for model in Models/test/synthetic-ecg-cnn.vigil Models/test/op-coverage-taps.vigil \
+             Models/test/eeg-net-taps.vigil Models/test/attention-cnn-taps.vigil "${ATTENTION[@]}"; do
   [ -f "$model" ] || continue
   name="$(basename "$model" .vigil)"
   input="$(dirname "$model")/$(echo "$name" | sed -e 's/-cnn$//' -e 's/-taps$//')-input.npy"

@@ -30,8 +30,10 @@ enum ONNXImporter {
         }
         for v in proto.input where !initialized.contains(v.name) {
             let tt = v.type.tensorType
-            let shape = tt.shape.dim.map { d -> Int in
+            let shape = try tt.shape.dim.map { d -> Int in
                 if case .dimValue(let n)? = d.value, n > 0 { return Int(n) }
+                // An explicit 0 is an empty tensor (not a dynamic size, which is 1 here): not representable.
+                if case .dimValue(0)? = d.value { throw ConvertError("graph input '\(v.name)' has a dimension of size 0; empty tensors are not supported") }
                 return 1
             }
             g.tensors[v.name] = IRTensor(name: v.name, shape: shape)

@@ -15,6 +15,9 @@ struct Emitter {
     let precision: Precision
     /// Adds every node output as an extra graph output (float32), for calibration and per-layer error.
     var tapEveryActivation = false
+    /// Why a node of `keepFloat` (by ONNX name) is kept in float32, e.g. the sensitivity figures;
+    /// absent: "--keep-float".
+    var keepReasons: [String: String] = [:]
 
     private var b = ModelBuilder()
     private var floatValue: [String: Int] = [:]
@@ -28,11 +31,11 @@ struct Emitter {
 
     /// Operators without an int8 kernel: in int8 models they run in float32 between a Dequantize
     /// and a Quantize (mixed precision).
-    static let floatOnly: Set<OpCode> = [.lstm, .gru, .layerNormalization]
+    static let floatOnly: Set<OpCode> = [.lstm, .gru, .layerNormalization, .div]
     /// Operators that only move values: they take the precision of their input's producer, so a
     /// float32 value on its way to or from a float-only operator (the Transpose and Squeeze around
     /// an LSTM) is not quantized and dequantized again for nothing.
-    static let dataMovement: Set<OpCode> = [.reshape, .transpose, .slice]
+    static let dataMovement: Set<OpCode> = [.reshape, .transpose, .slice, .expand]
     /// Values that exist in float32 only: graph inputs and outputs of float32 operators (int8 models).
     private var floatProduced: Set<String> = []
     private let floatPrefix: Set<String>
@@ -94,7 +97,9 @@ struct Emitter {
         if Emitter.floatOnly.contains(n.code) { return "no int8 kernel" }
         if Emitter.dataMovement.contains(n.code), floatProduced.contains(n.inputs[0]) { return "moves a float32 value" }
         if floatPrefix.contains(n.output) { return "input standardization prefix" }
-        if n.source.split(separator: "+").contains(where: { keepFloat.contains(String($0)) }) { return "kept in float32 (--keep-float or sensitivity)" }
+        if let kept = n.source.split(separator: "+").map(String.init).first(where: { keepFloat.contains($0) }) {
+            return keepReasons[kept] ?? "--keep-float"
+        }
         return nil
     }
 
@@ -227,7 +232,9 @@ struct Emitter {
         }
         let p: (Float, Int32)
         switch n.code {
-        case .maxPool, .reshape, .transpose, .pad, .slice: p = int8Params[n.inputs[0]]!
+        case .maxPool, .reshape, .transpose, .pad, .slice, .expand: p = int8Params[n.inputs[0]]!
+        case .reduce where [ReduceFunction.max.rawValue, ReduceFunction.min.rawValue].contains(Int32(n.attribute(.function)?.ints.first ?? 0)):
+            p = int8Params[n.inputs[0]]!  // picks input values: exact with the input's parameters
         case .softmax: p = (1.0 / 256, -128)
         default: p = try params(n.output)
         }

@@ -25,7 +25,8 @@ struct Lowering {
         "AveragePool", "GlobalAveragePool", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSwish", "HardSigmoid", "Softmax",
         "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Pad", "Identity", "Dropout",
         "QuantizeLinear", "DequantizeLinear", "Cast", "Scaler", "ReduceMean", "LSTM", "GRU",
-        "Slice", "Gather", "LayerNormalization", "Erf", "Gelu",
+        "Slice", "Gather", "LayerNormalization", "Erf", "Gelu", "ReduceMax", "ReduceSum", "ReduceMin", "Exp", "Log",
+        "Sqrt", "Neg", "Abs", "Reciprocal", "Pow", "Split", "Expand", "Max", "Min",
     ]
 
     /// Ops accepted on import: the lowered ones, the shape arithmetic folded away, and the
@@ -167,6 +168,26 @@ struct Lowering {
                     out.append(VNode(code: .add, name: src, inputs: [t, k], output: y, source: src))
                     continue
                 }
+                if n.op == "Div", !g.isConstant(b), let c = g.tensors[a], let v = c.floats ?? c.ints.map({ $0.map(Float.init) }),
+                   let k = v.first, v.allSatisfy({ $0 == k }), broadcast(c.shape, try g.shape(b)) == (try g.shape(b)) {
+                    // constant / x = constant * (1 / x): Reciprocal has an int8 table, Div has no int8 form.
+                    let f = [Attribute(.function, int: Int(UnaryFunction.reciprocal.rawValue))]
+                    if k == 1 {
+                        out.append(VNode(code: .unaryFunction, name: src, inputs: [b], output: y, attributes: f, source: src))
+                    } else {
+                        let r = g.fresh("\(src).reciprocal"), kn = g.fresh("\(src).numerator")
+                        g.tensors[r] = IRTensor(name: r, shape: try g.shape(b))
+                        g.tensors[kn] = IRTensor(name: kn, shape: [1], floats: [k])
+                        out.append(VNode(code: .unaryFunction, name: src + ".reciprocal", inputs: [b], output: r, attributes: f, source: src))
+                        out.append(VNode(code: .mul, name: src, inputs: [r, kn], output: y, source: src))
+                    }
+                    continue
+                }
+                if (n.op == "Sub" || n.op == "Div") && !g.isConstant(b) {
+                    // Of two run-time values (or a constant divided by one), with broadcasting.
+                    out.append(VNode(code: n.op == "Sub" ? .sub : .div, name: src, inputs: [a, b], output: y, source: src))
+                    continue
+                }
                 if n.op == "Sub" || n.op == "Div" {
                     guard let c = g.tensors[b], let v = c.floats ?? c.ints.map({ $0.map(Float.init) }) else {
                         throw ConvertError("\(n.label): \(n.op) is supported with a constant right-hand side only")
@@ -219,6 +240,71 @@ struct Lowering {
                 out.append(VNode(code: .hardSigmoid, name: src, inputs: [x(0)], output: y,
                                  attributes: [Attribute(.alpha, float: n.float("alpha", 0.2)), Attribute(.beta, float: n.float("beta", 0.5))],
                                  source: src))
+            case "Exp", "Log", "Sqrt", "Neg", "Abs", "Reciprocal":
+                let f: UnaryFunction = switch n.op {
+                case "Exp": .exp
+                case "Log": .log
+                case "Sqrt": .sqrt
+                case "Neg": .neg
+                case "Abs": .abs
+                default: .reciprocal
+                }
+                out.append(VNode(code: .unaryFunction, name: src, inputs: [x(0)], output: y,
+                                 attributes: [Attribute(.function, int: Int(f.rawValue))], source: src))
+            case "Pow":
+                // A constant exponent: 2 is x * x (exact in float32, Mul in int8), 0.5 is Sqrt, any
+                // other a UnaryFunction pow.
+                guard let e = g.tensors[x(1)], let ev = e.floats ?? e.ints.map({ $0.map(Float.init) }), let p = ev.first,
+                      ev.allSatisfy({ $0 == p }), try broadcast(try g.shape(x(0)), e.shape) == g.shape(x(0)) else {
+                    throw ConvertError("\(n.label): Pow is supported with a constant scalar exponent only")
+                }
+                if p == 2 {
+                    out.append(VNode(code: .mul, name: src, inputs: [x(0), x(0)], output: y, source: src))
+                } else {
+                    var attrs = [Attribute(.function, int: Int((p == 0.5 ? UnaryFunction.sqrt : .pow).rawValue))]
+                    if p != 0.5 { attrs.append(Attribute(.alpha, float: p)) }
+                    out.append(VNode(code: .unaryFunction, name: src, inputs: [x(0)], output: y, attributes: attrs, source: src))
+                }
+            case "Max", "Min":
+                // Variadic in ONNX: one input is the identity, more are chained pairwise.
+                let ins = n.inputs.filter { !$0.isEmpty }
+                if ins.count == 1 {
+                    alias[y] = ins[0]
+                    g.rename(y, to: ins[0])
+                    continue
+                }
+                var acc = ins[0]
+                for k in 1..<ins.count {
+                    let target: String
+                    if k == ins.count - 1 {
+                        target = y
+                    } else {
+                        target = g.fresh("\(src).\(k)")
+                        g.tensors[target] = IRTensor(name: target, shape: try broadcast(try g.shape(acc), try g.shape(ins[k])) ?? [])
+                    }
+                    var a = acc, b = ins[k]
+                    if g.isConstant(a) && !g.isConstant(b) { swap(&a, &b) }
+                    out.append(VNode(code: n.op == "Max" ? .max : .min, name: k == ins.count - 1 ? src : "\(src).\(k)",
+                                     inputs: [a, b], output: target, source: src))
+                    acc = target
+                }
+            case "Expand":
+                // Of a run-time value (Expand of constants was folded): a broadcast copy.
+                out.append(VNode(code: .expand, name: src, inputs: [x(0)], output: y, source: src))
+            case "Split":
+                // One Slice per output, each a constant window along the split axis.
+                let xs = try g.shape(x(0))
+                let (axis, sizes) = try ShapesAndConstants.splitSizes(n, g, xs)
+                var first = 0
+                for (k, size) in sizes.enumerated() {
+                    defer { first += size }
+                    let o = n.outputs[k]
+                    if o.isEmpty || (g.consumers(of: o).isEmpty && !g.graphOutputs.contains(o)) { continue }
+                    var starts = [Int](repeating: 0, count: xs.count)
+                    starts[axis] = first
+                    out.append(VNode(code: .slice, name: k == 0 ? src : "\(src).\(k)", inputs: [x(0)], output: o, attributes: [
+                        Attribute(.starts, ints: starts), Attribute(.steps, ints: [Int](repeating: 1, count: xs.count))], source: src))
+                }
             case "Softmax":
                 let rank = try g.shape(x(0)).count
                 var axis = n.int("axis", g.opset >= 13 ? -1 : 1)
@@ -299,45 +385,36 @@ struct Lowering {
                 attrs.append(Attribute(.dilations, ints: dil))
                 if n.op == "AveragePool" { attrs.append(Attribute(.countIncludePad, int: n.int("count_include_pad", 0))) }
                 out.append(VNode(code: n.op == "MaxPool" ? .maxPool : .averagePool, name: src, inputs: [x(0)], output: y, attributes: attrs, source: src))
-            case "ReduceMean":
-                // Over every spatial axis of [N, C, ...] it is global average pooling (what
-                // torch.onnx.export writes for adaptive_avg_pool2d(1) / mean(dim=(2, 3))).
+            case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin":
                 let xs = try g.shape(x(0))
-                var axes = n.ints("axes") ?? []
-                if axes.isEmpty, n.inputs.count > 1, let v = g.tensors[x(1)]?.ints { axes = v.map(Int.init) }
-                let norm = Set(axes.map { $0 < 0 ? $0 + xs.count : $0 })
-                if !norm.isEmpty, !norm.contains(0), norm != Set(2..<xs.count) {
-                    // Other axes (a transformer's mean over its steps, [N, S, D] over 1): moved last by
-                    // a Transpose, flattened to [N, kept, reduced], averaged by GlobalAveragePool.
-                    let kept = (1..<xs.count).filter { !norm.contains($0) }, reduced = norm.sorted()
-                    let perm = [0] + kept + reduced
-                    var v = x(0)
-                    if perm != Array(0..<xs.count) {
-                        v = g.fresh("\(src).moved")
-                        g.tensors[v] = IRTensor(name: v, shape: perm.map { xs[$0] })
-                        out.append(VNode(code: .transpose, name: src + ".transpose", inputs: [x(0)], output: v,
-                                         attributes: [Attribute(.perm, ints: perm)], source: src))
-                    }
-                    let k = kept.map { xs[$0] }.reduce(1, *), r = reduced.map { xs[$0] }.reduce(1, *)
-                    let flat = g.fresh("\(src).flat"), pooled = g.fresh("\(src).pooled")
-                    g.tensors[flat] = IRTensor(name: flat, shape: [xs[0], k, r])
-                    g.tensors[pooled] = IRTensor(name: pooled, shape: [xs[0], k, 1])
-                    out.append(VNode(code: .reshape, name: src + ".flatten", inputs: [v], output: flat, source: src))
-                    out.append(VNode(code: .globalAveragePool, name: src, inputs: [flat], output: pooled, source: src))
-                    out.append(VNode(code: .reshape, name: src + ".reshape", inputs: [pooled], output: y, source: src))
+                guard let axes = try ShapesAndConstants.reduceAxes(n, g, rank: xs.count) else {
+                    // noop_with_empty_axes with no axes: the identity.
+                    alias[y] = x(0)
+                    g.rename(y, to: x(0))
                     continue
                 }
-                guard xs.count >= 3, norm == Set(2..<xs.count) else {
-                    throw ConvertError("\(n.label): ReduceMean over axes \(axes.sorted()) of rank \(xs.count); only axes that keep the batch axis 0 are supported")
+                let keep = n.int("keepdims", 1) == 1
+                if n.op == "ReduceMean", (3...4).contains(xs.count), axes == Array(2..<xs.count) {
+                    // Over every spatial axis of [N, C, ...] it is global average pooling (what
+                    // torch.onnx.export writes for adaptive_avg_pool2d(1) / mean(dim=(2, 3))).
+                    if keep {
+                        out.append(VNode(code: .globalAveragePool, name: src, inputs: [x(0)], output: y, source: src))
+                    } else {
+                        let t = g.fresh("\(src).pooled")
+                        g.tensors[t] = IRTensor(name: t, shape: Array(xs[0..<2]) + [Int](repeating: 1, count: xs.count - 2))
+                        out.append(VNode(code: .globalAveragePool, name: src, inputs: [x(0)], output: t, source: src))
+                        out.append(VNode(code: .reshape, name: src + ".squeeze", inputs: [t], output: y, source: src))
+                    }
+                    continue
                 }
-                if n.int("keepdims", 1) == 1 {
-                    out.append(VNode(code: .globalAveragePool, name: src, inputs: [x(0)], output: y, source: src))
-                } else {
-                    let t = g.fresh("\(src).pooled")
-                    g.tensors[t] = IRTensor(name: t, shape: Array(xs[0..<2]) + [Int](repeating: 1, count: xs.count - 2))
-                    out.append(VNode(code: .globalAveragePool, name: src, inputs: [x(0)], output: t, source: src))
-                    out.append(VNode(code: .reshape, name: src + ".squeeze", inputs: [t], output: y, source: src))
+                let function: ReduceFunction = switch n.op {
+                case "ReduceMean": .mean
+                case "ReduceSum": .sum
+                case "ReduceMax": .max
+                default: .min
                 }
+                out.append(VNode(code: .reduce, name: src, inputs: [x(0)], output: y, attributes: [
+                    Attribute(.function, int: Int(function.rawValue)), Attribute(.axes, ints: axes)], source: src))
             case "GlobalAveragePool":
                 out.append(VNode(code: .globalAveragePool, name: src, inputs: [x(0)], output: y, source: src))
             case "Concat":

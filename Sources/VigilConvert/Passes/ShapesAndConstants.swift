@@ -1,3 +1,5 @@
+import Foundation
+
 /// Walks the graph in order, folding nodes whose inputs are all constant (the shape arithmetic
 /// exporters emit: Shape, Gather, Unsqueeze, Concat, Cast, Reshape of constants, Constant, ...) and
 /// inferring the static shape of every other node's outputs.
@@ -5,7 +7,7 @@ struct ShapesAndConstants {
     static let foldable: Set<String> = [
         "Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Reshape", "Identity",
         "Add", "Sub", "Mul", "Div", "Slice", "ConstantOfShape", "Flatten", "Transpose", "Range", "Neg", "Sqrt",
-        "DequantizeLinear", "Expand",
+        "DequantizeLinear", "Expand", "Exp", "Log", "Abs", "Reciprocal", "Pow",
         // Shape arithmetic of exported attention and of Keras 3's recurrent loops; booleans are
         // int64 0/1 here.
         "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Not", "Mod", "Where",
@@ -87,13 +89,17 @@ struct ShapesAndConstants {
             }
             result = make(v, a.shape, .float)
         case "Sqrt": result = make(values(a).map { $0.squareRoot() }, a.shape, a.kind)
+        case "Exp": result = make(values(a).map { Foundation.exp($0) }, a.shape, .float)
+        case "Log": result = make(values(a).map { Foundation.log($0) }, a.shape, .float)
+        case "Abs": result = make(values(a).map { Swift.abs($0) }, a.shape, a.kind)
+        case "Reciprocal": result = make(values(a).map { 1 / $0 }, a.shape, .float)
         case "Expand":
             // Initial LSTM/GRU states and class tokens: a constant broadcast to a constant shape.
             let target = (ins[1]!.ints ?? []).map(Int.init)
             guard let shape = broadcast(a.shape, target) else { throw ConvertError("\(n.label): shape \(a.shape) does not expand to \(target)") }
             let va = values(a)
             result = make((0..<shape.reduce(1, *)).map { va[broadcastIndex($0, shape, a.shape)] }, shape, a.kind)
-        case "Add", "Sub", "Mul", "Div":
+        case "Add", "Sub", "Mul", "Div", "Pow":
             let b = ins[1]!
             guard let shape = broadcast(a.shape, b.shape) else { throw ConvertError("\(n.label): shapes \(a.shape) and \(b.shape) do not broadcast") }
             let va = values(a), vb = values(b)
@@ -105,6 +111,7 @@ struct ShapesAndConstants {
                 case "Add": v.append(x + y)
                 case "Sub": v.append(x - y)
                 case "Mul": v.append(x * y)
+                case "Pow": v.append(Foundation.pow(x, y))
                 default: v.append(kind == .int64 ? (x / y).rounded(.down) : x / y)
                 }
             }
@@ -248,10 +255,10 @@ struct ShapesAndConstants {
         switch n.op {
         case "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSwish", "HardSigmoid", "BatchNormalization", "Dropout", "Scaler",
              "Identity", "Softmax", "QuantizeLinear", "DequantizeLinear", "Cast", "Neg", "Sqrt", "Exp", "Abs", "Not",
-             "Erf", "Gelu":
+             "Erf", "Gelu", "Log", "Reciprocal":
             set(try s(0))
             for i in 1..<n.outputs.count where !n.outputs[i].isEmpty { set(try s(0), i) }  // Dropout mask
-        case "Add", "Sub", "Mul", "Div", "Sum", "Max", "Min", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
+        case "Add", "Sub", "Mul", "Div", "Pow", "Sum", "Max", "Min", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual",
              "And", "Or", "Mod", "Where":
             var shape = try s(0)
             for i in 1..<n.inputs.count {
@@ -275,14 +282,11 @@ struct ShapesAndConstants {
             let (_, out) = try convOutput(n, x: Array(x[2...]), kernel: k, spatial: x.count - 2)
             set([x[0], x[1]] + out)
             if n.outputs.count > 1, !n.outputs[1].isEmpty { throw ConvertError("\(n.label): MaxPool indices output is not supported") }
-        case "ReduceMean":
+        case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin":
             let x = try s(0)
-            var axes = n.ints("axes") ?? []
-            if axes.isEmpty, n.inputs.count > 1, let v = constant(g, n.inputs[1])?.ints { axes = v.map(Int.init) }
-            if axes.isEmpty { axes = Array(0..<x.count) }
-            let norm = Set(axes.map { $0 < 0 ? $0 + x.count : $0 })
+            guard let axes = try reduceAxes(n, g, rank: x.count) else { set(x); return }
             let keep = n.int("keepdims", 1) == 1
-            set(x.enumerated().compactMap { i, d in norm.contains(i) ? (keep ? 1 : nil) : d })
+            set(x.enumerated().compactMap { i, d in axes.contains(i) ? (keep ? 1 : nil) : d })
         case "LayerNormalization":
             let x = try s(0)
             var axis = n.int("axis", -1)
@@ -290,6 +294,14 @@ struct ShapesAndConstants {
             guard axis >= 0, axis < x.count else { throw ConvertError("\(n.label): axis \(n.int("axis", -1)) is outside rank \(x.count)") }
             set(x)
             for i in 1..<n.outputs.count where !n.outputs[i].isEmpty { set(Array(x[..<axis]) + [Int](repeating: 1, count: x.count - axis), i) }
+        case "Split":
+            let x = try s(0)
+            let (axis, sizes) = try splitSizes(n, g, x)
+            for (i, size) in sizes.enumerated() where !n.outputs[i].isEmpty {
+                var shape = x
+                shape[axis] = size
+                set(shape, i)
+            }
         case "GlobalAveragePool", "GlobalMaxPool":
             let x = try s(0)
             set([x[0], x[1]] + [Int](repeating: 1, count: x.count - 2))
@@ -449,6 +461,48 @@ struct ShapesAndConstants {
         if hidden <= 0, n.inputs.count > 1, let w = g.tensors[n.inputs[1]], w.shape.count == 3 { hidden = w.shape[1] / gates }
         guard hidden > 0 else { throw ConvertError("\(n.label): hidden_size is missing") }
         return (layout == 0 ? x[0] : x[1], layout == 0 ? x[1] : x[0], hidden, direction == "bidirectional" ? 2 : 1, layout)
+    }
+
+    /// The reduced axes of ReduceMean/Sum/Max/Min, normalized and ascending (attribute before
+    /// opset 18, input from 18, ReduceSum's input from 13); nil when the op is the identity (no axes
+    /// with noop_with_empty_axes=1). No axes otherwise means all of them.
+    static func reduceAxes(_ n: IRNode, _ g: IRGraph, rank: Int) throws -> [Int]? {
+        var axes = n.ints("axes") ?? []
+        if n.ints("axes") == nil, n.inputs.count > 1, !n.inputs[1].isEmpty {
+            guard let v = constant(g, n.inputs[1])?.ints else { throw ConvertError("\(n.label): axes must be constant") }
+            axes = v.map(Int.init)
+        }
+        if axes.isEmpty { return n.int("noop_with_empty_axes", 0) == 1 ? nil : Array(0..<rank) }
+        let norm = axes.map { $0 < 0 ? $0 + rank : $0 }
+        guard norm.allSatisfy({ (0..<rank).contains($0) }), Set(norm).count == norm.count else {
+            throw ConvertError("\(n.label): axes \(axes) are invalid for rank \(rank)")
+        }
+        return norm.sorted()
+    }
+
+    /// Axis and output sizes of an ONNX Split: sizes from the `split` attribute (before opset 13) or
+    /// constant input, else `num_outputs` (opset 18: ceil-sized parts, the last smaller) or the
+    /// number of outputs (equal parts).
+    static func splitSizes(_ n: IRNode, _ g: IRGraph, _ x: [Int]) throws -> (Int, [Int]) {
+        var axis = n.int("axis", 0)
+        if axis < 0 { axis += x.count }
+        guard axis >= 0, axis < x.count else { throw ConvertError("\(n.label): axis \(n.int("axis", 0)) of rank \(x.count)") }
+        let d = x[axis], parts = n.outputs.count
+        var sizes: [Int]
+        if let v = n.ints("split") {
+            sizes = v
+        } else if n.inputs.count > 1, !n.inputs[1].isEmpty {
+            guard let v = constant(g, n.inputs[1])?.ints else { throw ConvertError("\(n.label): split sizes must be constant") }
+            sizes = v.map(Int.init)
+        } else {
+            let k = n.int("num_outputs", parts)
+            let chunk = (d + k - 1) / k
+            sizes = (0..<k).map { Swift.min(chunk, Swift.max(d - $0 * chunk, 0)) }
+        }
+        guard sizes.count == parts, sizes.reduce(0, +) == d, sizes.allSatisfy({ $0 > 0 }) else {
+            throw ConvertError("\(n.label): split sizes \(sizes) do not divide axis \(axis) of size \(d) into \(parts) non-empty parts")
+        }
+        return (axis, sizes)
     }
 
     static func axesOf(_ n: IRNode, _ g: IRGraph, _ ins: [IRTensor?]) throws -> [Int] {

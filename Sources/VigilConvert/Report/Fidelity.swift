@@ -54,6 +54,16 @@ public struct FidelityReport: Codable, Sendable {
     public var accuracyDropPoints: Double?
     /// Operators of the int8 model that run in float32, and why.
     public var floatOperators: [ModelMetadata.FloatOperator] = []
+    /// Every operator of the int8 model (before the inserted Quantize/Dequantize) and its precision.
+    public var operators: [OperatorPrecision] = []
+}
+
+/// The precision one operator of an int8 model runs in ("int8" or "float32") and, for float32, why.
+public struct OperatorPrecision: Codable, Sendable {
+    public var name: String
+    public var op: String
+    public var precision: String
+    public var reason: String?
 }
 
 public enum Fidelity {
@@ -98,7 +108,7 @@ public enum Fidelity {
         }
         var report = FidelityReport(model: c.name, samples: n, top1Agreement: agree, maxAbsError: diffs.max() ?? 0,
                                     meanAbsError: diffs.isEmpty ? 0 : diffs.reduce(0, +) / Double(diffs.count), layers: layers,
-                                    labels: classNames, floatOperators: c.floatOperators)
+                                    labels: classNames, floatOperators: c.floatOperators, operators: c.operators)
         if let labels {
             let classes = max(width, (labels.max() ?? 0) + 1)
             report.float = ClassMetrics(predicted: pf, labels: Array(labels.prefix(n)), classes: classes)
@@ -115,6 +125,10 @@ public enum Fidelity {
             s += "  float32     \(pct(f.accuracy).padding(toLength: 9, withPad: " ", startingAt: 0))  \(fmt(f.macroF1))\n"
             s += "  int8        \(pct(q.accuracy).padding(toLength: 9, withPad: " ", startingAt: 0))  \(fmt(q.macroF1))\n"
             s += "  accuracy drop: \(String(format: "%.2f", r.accuracyDropPoints!)) points\n"
+        }
+        if !r.operators.isEmpty {
+            let n8 = r.operators.filter { $0.precision == "int8" }.count
+            s += "  precision: \(n8) operators in int8, \(r.operators.count - n8) in float32\n"
         }
         if !r.floatOperators.isEmpty {
             s += "  ran in float32: " + r.floatOperators.map { "\($0.op) '\($0.name)' (\($0.reason))" }.joined(separator: ", ") + "\n"
@@ -140,4 +154,5 @@ public struct ConversionArtifacts {
     public var taps: [String]
     public var inputElements: Int
     public var floatOperators: [ModelMetadata.FloatOperator] = []
+    public var operators: [OperatorPrecision] = []
 }

@@ -57,11 +57,14 @@ public enum HTMLReport {
         if r.floatOperators.isEmpty {
             h += "<p>Every operator runs in int8.</p>"
         } else {
+            h += "<p>\(r.floatOperators.count) operator(s) run in float32 (with Dequantize and Quantize at their edges); all others in int8.</p>"
+        }
+        if !r.operators.isEmpty {
             h += "<table><tr><th>operator</th><th>op</th><th>runs in</th><th>why</th></tr>"
-            for f in r.floatOperators {
-                h += "<tr><td style=\"text-align:left\">\(esc(f.name))</td><td>\(esc(f.op))</td><td>float32</td><td style=\"text-align:left\">\(esc(f.reason))</td></tr>"
+            for o in r.operators {
+                h += "<tr><td style=\"text-align:left\">\(esc(o.name))</td><td>\(esc(o.op))</td><td>\(o.precision)</td><td style=\"text-align:left\">\(esc(o.reason ?? ""))</td></tr>"
             }
-            h += "</table><p>All other operators run in int8.</p>"
+            h += "</table>"
         }
         h += "<h2>Per-layer SQNR (dB; higher is better, below ~20 dB deserves a look)</h2>" + sqnrChart(r.layers)
         h += "<table><tr><th>value</th><th>SQNR dB</th><th>max |error|</th></tr>"

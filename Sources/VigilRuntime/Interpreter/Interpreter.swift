@@ -29,6 +29,10 @@ enum PreparedOp {
     case slice(Prepared<SliceOp>)
     case matMul(Prepared<MatMulOp>)
     case layerNormalization(Prepared<LayerNormalizationOp>)
+    case reduce(Prepared<ReduceOp>)
+    case div(Prepared<DivOp>)
+    case maxMin(Prepared<MaxMinOp>)
+    case expand(Prepared<ExpandOp>)
 
     static func prepare(_ c: OpContext) throws(VigilError) -> PreparedOp {
         switch c.op.code {
@@ -60,6 +64,13 @@ enum PreparedOp {
         case .layerNormalization: .layerNormalization(Prepared(try LayerNormalizationOp(c)))
         case .erf: .unary(Prepared(try UnaryOp(c, .erf)))
         case .gelu: .unary(Prepared(try UnaryOp(c, .gelu)))
+        case .reduce: .reduce(Prepared(try ReduceOp(c)))
+        case .unaryFunction: .unary(Prepared(try UnaryOp(c, .function)))
+        case .sub: .add(Prepared(try AddOp(c, subtract: true)))
+        case .div: .div(Prepared(try DivOp(c)))
+        case .max: .maxMin(Prepared(try MaxMinOp(c, max: true)))
+        case .min: .maxMin(Prepared(try MaxMinOp(c, max: false)))
+        case .expand: .expand(Prepared(try ExpandOp(c)))
         }
     }
 
@@ -99,6 +110,10 @@ enum PreparedOp {
         case .slice(let p): p.op.eval(t)
         case .matMul(let p): p.op.eval(t)
         case .layerNormalization(let p): p.op.eval(t)
+        case .reduce(let p): p.op.eval(t)
+        case .div(let p): p.op.eval(t)
+        case .maxMin(let p): p.op.eval(t)
+        case .expand(let p): p.op.eval(t)
         }
     }
 }

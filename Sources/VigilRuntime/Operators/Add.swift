@@ -3,10 +3,12 @@ internal import VigilModel
 internal import CVigilKernels
 #endif
 
-/// Elementwise addition with NumPy broadcasting and a fused activation.
+/// Elementwise addition (and subtraction: the Sub operator) with NumPy broadcasting and a fused
+/// activation.
 ///
 /// int8: both inputs are rescaled to the output scale with one shared shift n and 64-bit
 /// multipliers (docs/FORMAT.md, "Add"): t = (a - za) * Ma + (b - zb) * Mb, y = zy + ((t + 2^(n-1)) >> n).
+/// Sub is the same with Mb negated.
 struct AddOp {
     var a: Int, b: Int, y: Int
     var shape: [Int], sa: [Int], sb: [Int]
@@ -17,8 +19,10 @@ struct AddOp {
     /// int8 inputs of the output's shape (no broadcasting) go through vigil_add_s8.
     var useKernel = false
     var count = 0
+    var subtract = false
 
-    init(_ c: OpContext) throws(VigilError) {
+    init(_ c: OpContext, subtract: Bool = false) throws(VigilError) {
+        self.subtract = subtract
         try c.expectOperands(inputs: 2...2)
         a = try c.input(0); b = try c.input(1); y = c.output
         (shape, sa, sb) = try broadcastOperands(c, a, b, y)
@@ -31,6 +35,7 @@ struct AddOp {
             (za, zb, zy) = (Int64(z0), Int64(z1), z2)
             (lo, hi) = activationRange(act, clipMin: cmin, clipMax: cmax, scale: s2, zeroPoint: z2)
             (ma, mb, n) = try AddOp.multipliers(Double(s0) / Double(s2), Double(s1) / Double(s2))
+            if subtract { mb = -mb }
             #if canImport(CVigilKernels)
             let ys = c.tensor(y).shape
             count = c.tensor(y).elementCount
@@ -75,7 +80,11 @@ struct AddOp {
         } else {
             let A = t[a].assumingMemoryBound(to: Float.self), B = t[b].assumingMemoryBound(to: Float.self)
             let Y = t[y].assumingMemoryBound(to: Float.self)
-            forEachBroadcast(shape, sa, sb) { o, i, j in Y[o] = min(max(A[i] + B[j], flo), fhi) }
+            if subtract {
+                forEachBroadcast(shape, sa, sb) { o, i, j in Y[o] = min(max(A[i] - B[j], flo), fhi) }
+            } else {
+                forEachBroadcast(shape, sa, sb) { o, i, j in Y[o] = min(max(A[i] + B[j], flo), fhi) }
+            }
         }
     }
 }

@@ -1,16 +1,17 @@
 internal import VigilModel
 
-/// Runner for elementwise unary operators (Clip, LeakyRelu, Sigmoid, Tanh, HardSwish, HardSigmoid, Erf, Gelu; the
-/// functions live in one file each). int8: a 256-entry table built at prepare from the function in
-/// double precision (`table[q + 128] = quantize(f(dequantize(q)))`, round half to even), so the
-/// result is bit-identical on every platform. float32: the function itself.
+/// Runner for elementwise unary operators (Clip, LeakyRelu, Sigmoid, Tanh, HardSwish, HardSigmoid,
+/// Erf, Gelu, UnaryFunction; the functions live in one file each). int8: a 256-entry table built at
+/// prepare from the function in double precision (`table[q + 128] = quantize(f(dequantize(q)))`,
+/// round half to even), so the result is bit-identical on every platform. float32: the function itself.
 struct UnaryOp {
-    enum Kind { case clip, leakyRelu, sigmoid, tanh, hardSwish, hardSigmoid, erf, gelu }
+    enum Kind { case clip, leakyRelu, sigmoid, tanh, hardSwish, hardSigmoid, erf, gelu, function }
     var kind: Kind
     var x: Int, y: Int, count: Int
     var isInt8: Bool
     var table: [Int8] = []
-    var p0: Float = 0, p1: Float = 0  // clip min/max, leaky alpha, HardSigmoid alpha/beta, or Gelu's approximate (0/1)
+    var p0: Float = 0, p1: Float = 0  // clip min/max, leaky alpha, HardSigmoid alpha/beta, Gelu's approximate (0/1), or Pow's exponent
+    var function: UnaryFunction = .exp  // kind .function
 
     init(_ c: OpContext, _ kind: Kind) throws(VigilError) {
         self.kind = kind
@@ -36,6 +37,17 @@ struct UnaryOp {
             let approximate = try c.int(.approximate, default: 0)
             guard approximate == 0 || approximate == 1 else { throw c.badAttribute("approximate must be 0 (erf) or 1 (tanh), not \(approximate)") }
             p0 = Float(approximate)
+        case .function:
+            let raw = try c.int(.function, default: 0)
+            guard let f = UnaryFunction(rawValue: Int32(truncatingIfNeeded: raw)), raw == Int(f.rawValue) else {
+                throw c.badAttribute("unknown function \(raw)")
+            }
+            function = f
+            if f == .pow {
+                guard c.op.attribute(.alpha) != nil else { throw c.badAttribute("pow needs its exponent in alpha") }
+                p0 = try c.float(.alpha, default: 1)
+                guard p0.isFinite else { throw c.badAttribute("the exponent must be finite") }
+            }
         default: break
         }
         isInt8 = c.tensor(x).dtype == .int8
@@ -63,6 +75,7 @@ struct UnaryOp {
         case .hardSigmoid: HardSigmoid.apply(v, alpha: Double(p0), beta: Double(p1))
         case .erf: Erf.apply(v)
         case .gelu: Gelu.apply(v, tanh: p0 != 0)
+        case .function: MathFunction.apply(function, v, exponent: Double(p0))
         }
     }
 
@@ -84,6 +97,7 @@ struct UnaryOp {
         case .hardSigmoid: for i in 0..<count { Y[i] = HardSigmoid.apply(X[i], alpha: p0, beta: p1) }
         case .erf: for i in 0..<count { Y[i] = Erf.apply(X[i]) }
         case .gelu: for i in 0..<count { Y[i] = Gelu.apply(X[i], tanh: p0 != 0) }
+        case .function: for i in 0..<count { Y[i] = MathFunction.apply(function, X[i], exponent: p0) }
         }
     }
 }
