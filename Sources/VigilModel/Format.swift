@@ -93,6 +93,8 @@ public enum OpCode: UInt16, Sendable, CaseIterable {
     case gru = 22
     case slice = 23
     case hardSigmoid = 24
+    case resize = 40
+    case zeroInsert = 41
 
     public var name: String {
         switch self {
@@ -120,6 +122,8 @@ public enum OpCode: UInt16, Sendable, CaseIterable {
         case .gru: "GRU"
         case .slice: "Slice"
         case .hardSigmoid: "HardSigmoid"
+        case .resize: "Resize"
+        case .zeroInsert: "ZeroInsert"
         }
     }
 }
@@ -147,10 +151,14 @@ public enum AttributeKey: UInt16, Sendable, CaseIterable {
     case starts = 19          // int32[rank]: first input index per axis (Slice)
     case steps = 20           // int32[rank]: input step per axis, may be negative (Slice)
     case beta = 21            // float32[1]: HardSigmoid offset
+    case resizeMode = 32      // int32[1]: ResizeMode raw value (Resize)
+    case coordinateMode = 33  // int32[1]: ResizeCoordinates raw value (Resize)
+    case nearestMode = 34     // int32[1]: NearestRounding raw value (Resize)
+    case scales = 35          // float32[spatial rank]: Resize scale per spatial axis; absent = out / in
 
     public var isFloat: Bool {
         switch self {
-        case .clipMin, .clipMax, .alpha, .padValue, .cellClip, .beta: true
+        case .clipMin, .clipMax, .alpha, .padValue, .cellClip, .beta, .scales: true
         default: false
         }
     }
@@ -177,6 +185,10 @@ public enum AttributeKey: UInt16, Sendable, CaseIterable {
         case .starts: "starts"
         case .steps: "steps"
         case .beta: "beta"
+        case .resizeMode: "resize_mode"
+        case .coordinateMode: "coordinate_mode"
+        case .nearestMode: "nearest_mode"
+        case .scales: "scales"
         }
     }
 }
@@ -202,4 +214,28 @@ public enum RecurrentDirection: Int32, Sendable {
     case forward = 0
     case reverse = 1
     case bidirectional = 2
+}
+
+/// Interpolation of Resize.
+public enum ResizeMode: Int32, Sendable {
+    case nearest = 0
+    case linear = 1
+}
+
+/// How Resize maps an output coordinate to an input coordinate (ONNX coordinate_transformation_mode).
+public enum ResizeCoordinates: Int32, Sendable {
+    case halfPixel = 0
+    case pytorchHalfPixel = 1
+    case alignCorners = 2
+    case asymmetric = 3
+    case tfHalfPixelForNN = 4
+    case halfPixelSymmetric = 5
+}
+
+/// How nearest-mode Resize rounds an input coordinate to an index (ONNX nearest_mode).
+public enum NearestRounding: Int32, Sendable {
+    case roundPreferFloor = 0
+    case roundPreferCeil = 1
+    case floor = 2
+    case ceil = 3
 }

@@ -27,6 +27,8 @@ enum PreparedOp {
     case lstm(Prepared<LSTMOp>)
     case gru(Prepared<GRUOp>)
     case slice(Prepared<SliceOp>)
+    case resize(Prepared<ResizeOp>)
+    case zeroInsert(Prepared<ZeroInsertOp>)
 
     static func prepare(_ c: OpContext) throws(VigilError) -> PreparedOp {
         switch c.op.code {
@@ -54,6 +56,8 @@ enum PreparedOp {
         case .lstm: .lstm(Prepared(try LSTMOp(c)))
         case .gru: .gru(Prepared(try GRUOp(c)))
         case .slice: .slice(Prepared(try SliceOp(c)))
+        case .resize: .resize(Prepared(try ResizeOp(c)))
+        case .zeroInsert: .zeroInsert(Prepared(try ZeroInsertOp(c)))
         }
     }
 
@@ -91,6 +95,8 @@ enum PreparedOp {
         case .lstm(let p): p.op.eval(t)
         case .gru(let p): p.op.eval(t)
         case .slice(let p): p.op.eval(t)
+        case .resize(let p): p.op.eval(t)
+        case .zeroInsert(let p): p.op.eval(t)
         }
     }
 }
