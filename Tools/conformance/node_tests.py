@@ -53,6 +53,9 @@ CLAIMED = {
     "GRU": ["test_gru_"],
     "Slice": ["test_slice"],
     "Gather": ["test_gather_"],
+    "Resize": ["test_resize_"],
+    "Upsample": ["test_upsample_"],
+    "ConvTranspose": ["test_convtranspose"],
 }
 
 # Ops whose integer output vigil infer writes dequantized: (scale input index, zero point index).

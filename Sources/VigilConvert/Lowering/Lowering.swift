@@ -25,7 +25,7 @@ struct Lowering {
         "AveragePool", "GlobalAveragePool", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSwish", "HardSigmoid", "Softmax",
         "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Pad", "Identity", "Dropout",
         "QuantizeLinear", "DequantizeLinear", "Cast", "Scaler", "ReduceMean", "LSTM", "GRU",
-        "Slice", "Gather",
+        "Slice", "Gather", "Resize", "Upsample", "ConvTranspose",
     ]
 
     /// Ops accepted on import: the lowered ones, the shape arithmetic folded away, and the
@@ -294,6 +294,10 @@ struct Lowering {
                 let w = try ShapesAndConstants.sliceWindow(n, g)
                 out.append(VNode(code: .slice, name: src, inputs: [x(0)], output: y,
                                  attributes: [Attribute(.starts, ints: w.starts), Attribute(.steps, ints: w.steps)], source: src))
+            case "Resize", "Upsample":
+                out.append(try lowerResize(n, g, src, input: x(0)))
+            case "ConvTranspose":
+                out += try lowerConvTranspose(n, g, src, inputs: n.inputs)
             case "Gather":
                 // Constant indices into a run-time value (e.g. the last step of an LSTM's Y): one
                 // Slice when they are evenly spaced, else a Slice per index joined by Concat; then
