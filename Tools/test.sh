@@ -18,6 +18,8 @@ echo "== recurrent models (PyTorch-shaped LSTM/GRU, Keras 2 and 3 fixtures) vs o
 .venv/bin/python Tools/conformance/recurrent_models.py "$(swift build --show-bin-path)"
 echo "== attention models (PyTorch transformer encoder and ViT fixtures) vs onnxruntime, float32 and int8 next to onnxruntime int8"
 .venv/bin/python Tools/conformance/attention_models.py "$(swift build --show-bin-path)"
+echo "== upsampling models (U-Nets, segmentation heads, 1-D ConvTranspose; torch fixtures) vs onnxruntime, float32 and int8 vs its int8"
+.venv/bin/python Tools/conformance/upsampling_models.py "$(swift build --show-bin-path)"
 echo "== example models on their real evaluation data (agreement and accuracy vs onnxruntime float32)"
 .venv/bin/python Tools/conformance/example_models.py "$(swift build --show-bin-path)"
 echo "== Embedded core on ARM (qemu-aarch64) vs x86"

@@ -104,6 +104,8 @@ public enum OpCode: UInt16, Sendable, CaseIterable {
     case max = 37
     case min = 38
     case expand = 39
+    case resize = 40
+    case zeroInsert = 41
 
     public var name: String {
         switch self {
@@ -142,6 +144,8 @@ public enum OpCode: UInt16, Sendable, CaseIterable {
         case .max: "Max"
         case .min: "Min"
         case .expand: "Expand"
+        case .resize: "Resize"
+        case .zeroInsert: "ZeroInsert"
         }
     }
 }
@@ -173,10 +177,14 @@ public enum AttributeKey: UInt16, Sendable, CaseIterable {
     case approximate = 23     // int32[1]: Gelu form, 0 exact (erf), 1 tanh
     case function = 28        // int32[1]: ReduceFunction (Reduce) or UnaryFunction (UnaryFunction) raw value
     case axes = 29            // int32[k]: reduced axes, ascending, 0 <= axis < rank (Reduce)
+    case resizeMode = 32      // int32[1]: ResizeMode raw value (Resize)
+    case coordinateMode = 33  // int32[1]: ResizeCoordinates raw value (Resize)
+    case nearestMode = 34     // int32[1]: NearestRounding raw value (Resize)
+    case scales = 35          // float32[spatial rank]: Resize scale per spatial axis; absent = out / in
 
     public var isFloat: Bool {
         switch self {
-        case .clipMin, .clipMax, .alpha, .padValue, .cellClip, .beta, .epsilon: true
+        case .clipMin, .clipMax, .alpha, .padValue, .cellClip, .beta, .epsilon, .scales: true
         default: false
         }
     }
@@ -207,6 +215,10 @@ public enum AttributeKey: UInt16, Sendable, CaseIterable {
         case .approximate: "approximate"
         case .function: "function"
         case .axes: "axes"
+        case .resizeMode: "resize_mode"
+        case .coordinateMode: "coordinate_mode"
+        case .nearestMode: "nearest_mode"
+        case .scales: "scales"
         }
     }
 }
@@ -273,4 +285,28 @@ public enum RecurrentDirection: Int32, Sendable {
     case forward = 0
     case reverse = 1
     case bidirectional = 2
+}
+
+/// Interpolation of Resize.
+public enum ResizeMode: Int32, Sendable {
+    case nearest = 0
+    case linear = 1
+}
+
+/// How Resize maps an output coordinate to an input coordinate (ONNX coordinate_transformation_mode).
+public enum ResizeCoordinates: Int32, Sendable {
+    case halfPixel = 0
+    case pytorchHalfPixel = 1
+    case alignCorners = 2
+    case asymmetric = 3
+    case tfHalfPixelForNN = 4
+    case halfPixelSymmetric = 5
+}
+
+/// How nearest-mode Resize rounds an input coordinate to an index (ONNX nearest_mode).
+public enum NearestRounding: Int32, Sendable {
+    case roundPreferFloor = 0
+    case roundPreferCeil = 1
+    case floor = 2
+    case ceil = 3
 }

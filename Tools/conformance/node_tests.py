@@ -71,6 +71,9 @@ CLAIMED = {
     "Expand": ["test_expand_"],
     "Max": ["test_max_"],
     "Min": ["test_min_"],
+    "Resize": ["test_resize_"],
+    "Upsample": ["test_upsample_"],
+    "ConvTranspose": ["test_convtranspose"],
 }
 
 # Ops whose integer output vigil infer writes dequantized: (scale input index, zero point index).

@@ -10,6 +10,10 @@ PY=.venv/bin/python
 VIGIL="$(swift build --show-bin-path)/vigil"
 [ -x "$VIGIL" ] || swift build --product vigil
 WORK=.build-embedded/check
+# upsampling-unet.vigil (Resize nearest and linear, ZeroInsert + Conv in int8) is the int8
+# conversion of Tools/conformance/torch/tiny_unet.onnx, calibrated on 64 N(0, 1) samples
+# (numpy default_rng(41), then the 4 samples of upsampling-unet-input.npy from the same generator):
+#   vigil-convert Tools/conformance/torch/tiny_unet.onnx --calibration CALIB.npy -o Models/test/upsampling-unet.vigil
 mkdir -p "$WORK"
 status=0
 # The attention fixtures (Tools/conformance/attention/), converted to int8 here: MatMul of two
@@ -32,7 +36,8 @@ PYEOF
   ATTENTION+=("$WORK/$name.vigil")
 done
 for model in Models/test/synthetic-ecg-cnn.vigil Models/test/op-coverage-taps.vigil \
-             Models/test/eeg-net-taps.vigil Models/test/attention-cnn-taps.vigil "${ATTENTION[@]}"; do
+             Models/test/eeg-net-taps.vigil Models/test/attention-cnn-taps.vigil \
+             Models/test/upsampling-unet.vigil "${ATTENTION[@]}"; do
   [ -f "$model" ] || continue
   name="$(basename "$model" .vigil)"
   input="$(dirname "$model")/$(echo "$name" | sed -e 's/-cnn$//' -e 's/-taps$//')-input.npy"

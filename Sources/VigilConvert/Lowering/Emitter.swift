@@ -32,10 +32,11 @@ struct Emitter {
     /// Operators without an int8 kernel: in int8 models they run in float32 between a Dequantize
     /// and a Quantize (mixed precision).
     static let floatOnly: Set<OpCode> = [.lstm, .gru, .layerNormalization, .div]
-    /// Operators that only move values: they take the precision of their input's producer, so a
-    /// float32 value on its way to or from a float-only operator (the Transpose and Squeeze around
-    /// an LSTM) is not quantized and dequantized again for nothing.
-    static let dataMovement: Set<OpCode> = [.reshape, .transpose, .slice, .expand]
+    /// Operators that only move values (and Resize, whose outputs lie between its inputs'): they
+    /// take the precision of their input's producer, so a float32 value on its way to or from a
+    /// float-only operator (the Transpose and Squeeze around an LSTM) is not quantized and
+    /// dequantized again for nothing.
+    static let dataMovement: Set<OpCode> = [.reshape, .transpose, .slice, .expand, .zeroInsert, .resize]
     /// Values that exist in float32 only: graph inputs and outputs of float32 operators (int8 models).
     private var floatProduced: Set<String> = []
     private let floatPrefix: Set<String>
@@ -232,7 +233,7 @@ struct Emitter {
         }
         let p: (Float, Int32)
         switch n.code {
-        case .maxPool, .reshape, .transpose, .pad, .slice, .expand: p = int8Params[n.inputs[0]]!
+        case .maxPool, .reshape, .transpose, .pad, .slice, .expand, .zeroInsert, .resize: p = int8Params[n.inputs[0]]!
         case .reduce where [ReduceFunction.max.rawValue, ReduceFunction.min.rawValue].contains(Int32(n.attribute(.function)?.ints.first ?? 0)):
             p = int8Params[n.inputs[0]]!  // picks input values: exact with the input's parameters
         case .softmax: p = (1.0 / 256, -128)

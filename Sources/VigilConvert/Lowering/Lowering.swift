@@ -27,6 +27,7 @@ struct Lowering {
         "QuantizeLinear", "DequantizeLinear", "Cast", "Scaler", "ReduceMean", "LSTM", "GRU",
         "Slice", "Gather", "LayerNormalization", "Erf", "Gelu", "ReduceMax", "ReduceSum", "ReduceMin", "Exp", "Log",
         "Sqrt", "Neg", "Abs", "Reciprocal", "Pow", "Split", "Expand", "Max", "Min",
+        "Resize", "Upsample", "ConvTranspose",
     ]
 
     /// Ops accepted on import: the lowered ones, the shape arithmetic folded away, and the
@@ -451,6 +452,10 @@ struct Lowering {
                 let w = try ShapesAndConstants.sliceWindow(n, g)
                 out.append(VNode(code: .slice, name: src, inputs: [x(0)], output: y,
                                  attributes: [Attribute(.starts, ints: w.starts), Attribute(.steps, ints: w.steps)], source: src))
+            case "Resize", "Upsample":
+                out.append(try lowerResize(n, g, src, input: x(0)))
+            case "ConvTranspose":
+                out += try lowerConvTranspose(n, g, src, inputs: n.inputs)
             case "Gather":
                 // Constant indices into a run-time value (e.g. the last step of an LSTM's Y): one
                 // Slice when they are evenly spaced, else a Slice per index joined by Concat; then

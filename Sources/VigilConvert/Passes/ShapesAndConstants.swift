@@ -371,6 +371,10 @@ struct ShapesAndConstants {
                     set(state, i)
                 }
             }
+        case "Resize", "Upsample":
+            set(try resizeGeometry(n, g).output)
+        case "ConvTranspose":
+            set(try convTransposeGeometry(n, g).output)
         case "Pad":
             let x = try s(0)
             let pads = try padsOf(n, g, rank: x.count)

@@ -33,6 +33,8 @@ enum PreparedOp {
     case div(Prepared<DivOp>)
     case maxMin(Prepared<MaxMinOp>)
     case expand(Prepared<ExpandOp>)
+    case resize(Prepared<ResizeOp>)
+    case zeroInsert(Prepared<ZeroInsertOp>)
 
     static func prepare(_ c: OpContext) throws(VigilError) -> PreparedOp {
         switch c.op.code {
@@ -71,6 +73,8 @@ enum PreparedOp {
         case .max: .maxMin(Prepared(try MaxMinOp(c, max: true)))
         case .min: .maxMin(Prepared(try MaxMinOp(c, max: false)))
         case .expand: .expand(Prepared(try ExpandOp(c)))
+        case .resize: .resize(Prepared(try ResizeOp(c)))
+        case .zeroInsert: .zeroInsert(Prepared(try ZeroInsertOp(c)))
         }
     }
 
@@ -114,6 +118,8 @@ enum PreparedOp {
         case .div(let p): p.op.eval(t)
         case .maxMin(let p): p.op.eval(t)
         case .expand(let p): p.op.eval(t)
+        case .resize(let p): p.op.eval(t)
+        case .zeroInsert(let p): p.op.eval(t)
         }
     }
 }
