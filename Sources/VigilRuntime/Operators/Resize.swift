@@ -4,7 +4,7 @@ internal import VigilModel
 /// nearest and linear; N and C unchanged).
 ///
 /// Each output coordinate is mapped to an input coordinate by the coordinate mode (docs/FORMAT.md
-/// §5.5), once per axis at load, into tables of source indexes and weights; eval only reads them.
+/// §5.6), once per axis at load, into tables of source indexes and weights; eval only reads them.
 /// Nearest copies the chosen element. Linear interpolates the (up to) four neighbours, clamped
 /// to the edge: float32 in float32, int8 in integers with weights in Q11 (per axis `w1 =
 /// round_half_away(r × 2048)`, `w0 = 2048 − w1`, so the four products sum to exactly 2^22):
