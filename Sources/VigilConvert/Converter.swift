@@ -136,7 +136,7 @@ public enum Converter {
                                        operators: nodes.map { n in
                                            let why = q.floatReason(n)
                                            return OperatorPrecision(name: n.name, op: n.code.name, precision: why == nil ? "int8" : "float32", reason: why)
-                                       })
+                                       }, outputs: g.outputs)
         }
         if let minSQNR = options.minSQNR, options.maxFloatLayers > 0 {
             // Sensitivity pass on (up to 64 samples of) the calibration data.

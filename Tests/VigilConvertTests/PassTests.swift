@@ -199,4 +199,18 @@ struct PassTests {
             "\(error)".contains("Reshape 'dynamic'") && "\(error)".contains("must be constant")
         }
     }
+
+    @Test("The sensitivity pass can keep the layer that writes the graph output in float32")
+    func sensitivityReachesTheOutputLayer() throws {
+        var b = ONNXGraphBuilder(input: ("x", [1, 8]), output: ("y", [1, 4]))
+        b.floats("W", [8, 4], seeded(32, seed: 6))
+        b.node("MatMul", ["x", "W"], ["y"], name: "head")
+        var o = ConversionOptions()
+        o.calibration = seeded(8 * 16, seed: 7)
+        o.minSQNR = 200  // no int8 layer reaches it: the worst one is kept
+        o.maxFloatLayers = 1
+        let r = try b.convert(o)
+        #expect(r.metadata.floatOperators?.map(\.name) == ["head"])
+        #expect(r.metadata.floatOperators?.first?.reason.hasPrefix("sensitivity: int8 SQNR") == true)
+    }
 }

@@ -56,6 +56,8 @@ public struct FidelityReport: Codable, Sendable {
     public var floatOperators: [ModelMetadata.FloatOperator] = []
     /// Every operator of the int8 model (before the inserted Quantize/Dequantize) and its precision.
     public var operators: [OperatorPrecision] = []
+    /// Names of the graph outputs (the first outputs of both twins, before the taps).
+    public var outputs: [String] = []
 }
 
 /// The precision one operator of an int8 model runs in ("int8" or "float32") and, for float32, why.
@@ -97,8 +99,12 @@ public enum Fidelity {
         let agree = n == 0 ? 0 : Double(zip(pf, pq).filter { $0 == $1 }.count) / Double(n)
         let diffs = zip(f[0], q[0]).map { Double(abs($0 - $1)) }
         var layers: [LayerError] = []
-        for (i, name) in c.taps.enumerated() {
-            let a = f[1 + i], b = q[1 + i]
+        // The graph outputs come first in the tapped twins, then the taps: every one is a layer, so
+        // the sensitivity pass can also keep the last layer (the one writing an output) in float32.
+        let outputs = f.count - c.taps.count
+        let names = (c.outputs.count == outputs ? c.outputs : (0..<outputs).map { "output \($0)" }) + c.taps
+        for (i, name) in names.enumerated() {
+            let a = f[i], b = q[i]
             var sig = 0.0, noise = 0.0, worst = 0.0
             for k in 0..<min(a.count, b.count) {
                 let d = Double(a[k]) - Double(b[k])
@@ -155,4 +161,6 @@ public struct ConversionArtifacts {
     public var inputElements: Int
     public var floatOperators: [ModelMetadata.FloatOperator] = []
     public var operators: [OperatorPrecision] = []
+    /// Names of the graph outputs (the first outputs of both twins, before the taps).
+    public var outputs: [String] = []
 }
